@@ -1,0 +1,39 @@
+"""A scene: who walks past or into the venue, and when. The demo's and the tests' script."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from firmware_sim.air import Air
+from firmware_sim.band import BandFirmware
+from firmware_sim.crowd import Person, arriving_guest, passer_by
+
+
+@dataclass
+class Scene:
+    """Schedules people into an air; keeps the ground truth of everyone it placed."""
+
+    air: Air
+    seed: int = 0
+    people: list[Person] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def new_band(self) -> BandFirmware:
+        return BandFirmware(self.rng.randbytes(8), rng=self.rng, start=self.air.now)
+
+    def guest_arrives(self, name: str, band: BandFirmware, start: float, from_left: bool = True) -> Person:
+        person = arriving_guest(name, band, self.air.layout, start, from_left=from_left)
+        self._place(person)
+        return person
+
+    def passer_by(self, name: str, band: BandFirmware, start: float) -> Person:
+        person = passer_by(name, band, self.air.layout, start, self.rng)
+        self._place(person)
+        return person
+
+    def _place(self, person: Person) -> None:
+        self.people.append(person)
+        self.air.add(person)

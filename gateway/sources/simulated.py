@@ -1,0 +1,23 @@
+"""An advertisement source fed by firmware_sim's air instead of a radio."""
+
+from __future__ import annotations
+
+import asyncio
+
+from firmware_sim.air import Air
+from gateway.sources.base import AdvertisementSink
+
+
+class SimulatedSource:
+    """Hears what the simulated air delivers to one gateway placement."""
+
+    def __init__(self, air: Air, gateway: str) -> None:
+        self.air = air
+        self.gateway = gateway
+
+    async def run(self, sink: AdvertisementSink) -> None:
+        self.air.listen(self.gateway, sink)
+        try:
+            await asyncio.Event().wait()  # the air pushes; we only wait to be cancelled
+        finally:
+            self.air.unlisten(self.gateway)

@@ -1,0 +1,65 @@
+"""Aggregation: per advertiser, one sighting per batch window instead of one message per packet."""
+
+from __future__ import annotations
+
+from maitre.wire import Sighting
+
+# Physical bounds for a received BLE signal: outside them the radio or the driver is broken.
+RSSI_MIN = -127.0
+RSSI_MAX = 20.0
+
+
+class _Tally:
+    __slots__ = ("last_t", "n", "rssi_max", "rssi_sum", "tx")
+
+    def __init__(self, rssi: float, t: float, tx: int | None) -> None:
+        self.n = 1
+        self.rssi_sum = rssi
+        self.rssi_max = rssi
+        self.last_t = t
+        self.tx = tx
+
+
+class Window:
+    """Collects advertisements until drained; not thread-safe (one source thread feeds it)."""
+
+    __slots__ = ("_tallies", "rejected_rssi")
+
+    def __init__(self) -> None:
+        self._tallies: dict[str, _Tally] = {}
+        self.rejected_rssi = 0
+
+    def add(self, ident: str, rssi: float, t: float, tx: int | None) -> None:
+        if not RSSI_MIN <= rssi <= RSSI_MAX:
+            self.rejected_rssi += 1
+            return
+        tally = self._tallies.get(ident)
+        if tally is None:
+            self._tallies[ident] = _Tally(rssi, t, tx)
+            return
+        tally.n += 1
+        tally.rssi_sum += rssi
+        if rssi > tally.rssi_max:
+            tally.rssi_max = rssi
+        if t > tally.last_t:
+            tally.last_t = t
+        if tx is not None:
+            tally.tx = tx
+
+    def __len__(self) -> int:
+        return len(self._tallies)
+
+    def drain(self) -> list[Sighting]:
+        """Return the window's sightings and start a new window."""
+        tallies, self._tallies = self._tallies, {}
+        return [
+            Sighting(
+                id=ident,
+                rssi=round(t.rssi_sum / t.n, 1),
+                rssi_max=t.rssi_max,
+                n=t.n,
+                t=round(t.last_t, 3),
+                tx=t.tx,
+            )
+            for ident, t in tallies.items()
+        ]

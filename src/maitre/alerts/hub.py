@@ -1,0 +1,57 @@
+"""Fan-out of committed alerts to the connected screens of a venue and role."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from maitre.models import AlertRead
+
+log = logging.getLogger("maitre.alerts")
+
+# A screen that falls this far behind is not reading: drop it rather than slow the others.
+# It reconnects and resumes from its last sequence number, so it loses nothing.
+SUBSCRIBER_BACKLOG = 256
+
+
+class Subscription:
+    __slots__ = ("overflowed", "queue", "role", "venue")
+
+    def __init__(self, venue: str, role: str) -> None:
+        self.venue = venue
+        self.role = role
+        self.queue: asyncio.Queue[AlertRead] = asyncio.Queue(SUBSCRIBER_BACKLOG)
+        self.overflowed = asyncio.Event()
+
+
+class AlertHub:
+    """In-process fan-out; call only from the event loop thread."""
+
+    def __init__(self) -> None:
+        self._subs: dict[tuple[str, str], set[Subscription]] = {}
+
+    def subscribe(self, venue: str, role: str) -> Subscription:
+        sub = Subscription(venue, role)
+        self._subs.setdefault((venue, role), set()).add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        subs = self._subs.get((sub.venue, sub.role))
+        if subs is not None:
+            subs.discard(sub)
+
+    def publish(self, alert: AlertRead) -> int:
+        """Queue the alert for every matching screen; returns how many got it."""
+        delivered = 0
+        for sub in list(self._subs.get((alert.venue, alert.role.value), ())):
+            try:
+                sub.queue.put_nowait(alert)
+                delivered += 1
+            except asyncio.QueueFull:
+                log.warning("screen %s/%s is not reading; disconnecting it", sub.venue, sub.role)
+                sub.overflowed.set()
+                self.unsubscribe(sub)
+        return delivered
+
+    def connected(self) -> int:
+        return sum(len(s) for s in self._subs.values())

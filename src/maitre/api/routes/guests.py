@@ -1,0 +1,87 @@
+"""Guests, their preferences and their bands."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from maitre.api.deps import ServiceDep, SessionDep, get_or_404
+from maitre.models import (
+    Band,
+    BandBase,
+    BandRead,
+    Guest,
+    GuestBase,
+    GuestRead,
+    Preference,
+    PreferenceBase,
+    PreferenceRead,
+)
+
+router = APIRouter(prefix="/api", tags=["guests"])
+
+
+@router.post("/guests", response_model=GuestRead, status_code=201)
+def create_guest(body: GuestBase, session: SessionDep) -> Guest:
+    guest = Guest.model_validate(body)
+    session.add(guest)
+    session.flush()
+    return guest
+
+
+@router.get("/guests/{guest_id}", response_model=GuestRead)
+def read_guest(guest_id: int, session: SessionDep) -> Guest:
+    return get_or_404(session, Guest, guest_id, "guest")
+
+
+@router.put("/guests/{guest_id}", response_model=GuestRead)
+def update_guest(guest_id: int, body: GuestBase, session: SessionDep, service: ServiceDep) -> Guest:
+    guest = get_or_404(session, Guest, guest_id, "guest")
+    guest.sqlmodel_update(body.model_dump())
+    session.add(guest)
+    session.flush()
+    service.directory.refresh_bands_of(session, guest_id)
+    return guest
+
+
+@router.put("/guests/{guest_id}/preferences", response_model=PreferenceRead)
+def set_preferences(guest_id: int, body: PreferenceBase, session: SessionDep) -> Preference:
+    get_or_404(session, Guest, guest_id, "guest")
+    prefs = session.get(Preference, guest_id)
+    if prefs is None:
+        prefs = Preference(guest_id=guest_id)
+    prefs.sqlmodel_update(body.model_dump())
+    session.add(prefs)
+    session.flush()
+    return prefs
+
+
+@router.get("/guests/{guest_id}/preferences", response_model=PreferenceRead)
+def read_preferences(guest_id: int, session: SessionDep) -> Preference:
+    get_or_404(session, Guest, guest_id, "guest")
+    prefs = session.get(Preference, guest_id)
+    return prefs if prefs is not None else Preference(guest_id=guest_id)
+
+
+@router.post("/bands", response_model=BandRead, status_code=201)
+def create_band(body: BandBase, session: SessionDep, service: ServiceDep) -> Band:
+    if body.guest_id is not None:
+        get_or_404(session, Guest, body.guest_id, "guest")
+    band = Band.model_validate(body)
+    session.add(band)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise HTTPException(409, f"band {body.advertiser_id!r} is already registered") from exc
+    if band.guest_id is not None:
+        service.directory.refresh_bands_of(session, band.guest_id)
+    return band
+
+
+@router.get("/bands", response_model=list[BandRead])
+def list_bands(session: SessionDep, guest_id: int | None = None) -> list[Band]:
+    query = select(Band)
+    if guest_id is not None:
+        query = query.where(Band.guest_id == guest_id)
+    return list(session.exec(query.order_by(Band.id)))

@@ -1,0 +1,88 @@
+"""Reservations and their pre-ordered items."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
+from sqlmodel import col, select
+
+from maitre.api.deps import SessionDep, get_or_404, venue_by_slug
+from maitre.models import (
+    Guest,
+    PreOrderItem,
+    PreOrderItemBase,
+    PreOrderItemRead,
+    Reservation,
+    ReservationBase,
+    ReservationRead,
+    ReservationStatus,
+    Venue,
+)
+
+router = APIRouter(prefix="/api", tags=["reservations"])
+
+
+class StatusChange(BaseModel):
+    status: ReservationStatus
+
+
+@router.post("/reservations", response_model=ReservationRead, status_code=201)
+def create_reservation(body: ReservationBase, session: SessionDep) -> Reservation:
+    get_or_404(session, Venue, body.venue_id, "venue")
+    get_or_404(session, Guest, body.guest_id, "guest")
+    reservation = Reservation.model_validate(body, update={"at": _aware_utc(body.at)})
+    session.add(reservation)
+    session.flush()
+    return reservation
+
+
+@router.get("/reservations/{reservation_id}", response_model=ReservationRead)
+def read_reservation(reservation_id: int, session: SessionDep) -> Reservation:
+    return get_or_404(session, Reservation, reservation_id, "reservation")
+
+
+@router.patch("/reservations/{reservation_id}", response_model=ReservationRead)
+def change_status(reservation_id: int, body: StatusChange, session: SessionDep) -> Reservation:
+    reservation = get_or_404(session, Reservation, reservation_id, "reservation")
+    reservation.status = body.status
+    session.add(reservation)
+    return reservation
+
+
+@router.get("/venues/{slug}/reservations", response_model=list[ReservationRead])
+def list_reservations(
+    slug: str, session: SessionDep, start: datetime | None = None, end: datetime | None = None
+) -> list[Reservation]:
+    venue = venue_by_slug(session, slug)
+    query = select(Reservation).where(Reservation.venue_id == venue.id)
+    if start is not None:
+        query = query.where(col(Reservation.at) >= _aware_utc(start))
+    if end is not None:
+        query = query.where(col(Reservation.at) < _aware_utc(end))
+    return list(session.exec(query.order_by(col(Reservation.at))))
+
+
+@router.post("/reservations/{reservation_id}/items", response_model=PreOrderItemRead, status_code=201)
+def add_item(reservation_id: int, body: PreOrderItemBase, session: SessionDep) -> PreOrderItem:
+    reservation = get_or_404(session, Reservation, reservation_id, "reservation")
+    if reservation.status not in (ReservationStatus.EXPECTED, ReservationStatus.APPROACHING):
+        raise HTTPException(409, "the kitchen has already started this reservation")
+    item = PreOrderItem.model_validate(body, update={"reservation_id": reservation_id})
+    session.add(item)
+    session.flush()
+    return item
+
+
+@router.get("/reservations/{reservation_id}/items", response_model=list[PreOrderItemRead])
+def list_items(reservation_id: int, session: SessionDep) -> list[PreOrderItem]:
+    get_or_404(session, Reservation, reservation_id, "reservation")
+    return list(session.exec(select(PreOrderItem).where(PreOrderItem.reservation_id == reservation_id)))
+
+
+def _aware_utc(at: datetime) -> datetime:
+    """Store times as naive UTC: an aware time is converted, a naive one is taken as UTC."""
+    if at.tzinfo is None:
+        return at
+    return at.astimezone(UTC).replace(tzinfo=None)

@@ -1,0 +1,75 @@
+"""Venues, their zones and their gateways."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from maitre.api.deps import ServiceDep, SessionDep, venue_by_slug
+from maitre.models import Gateway, GatewayBase, GatewayRead, Venue, VenueBase, VenueRead, Zone, ZoneBase, ZoneRead
+
+router = APIRouter(prefix="/api/venues", tags=["venues"])
+
+
+@router.post("", response_model=VenueRead, status_code=201)
+def create_venue(body: VenueBase, session: SessionDep) -> Venue:
+    venue = Venue.model_validate(body)
+    session.add(venue)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise HTTPException(409, f"venue {body.slug!r} already exists") from exc
+    return venue
+
+
+@router.get("", response_model=list[VenueRead])
+def list_venues(session: SessionDep) -> list[Venue]:
+    return list(session.exec(select(Venue).order_by(Venue.slug)))
+
+
+@router.get("/{slug}", response_model=VenueRead)
+def read_venue(slug: str, session: SessionDep) -> Venue:
+    return venue_by_slug(session, slug)
+
+
+@router.post("/{slug}/zones", response_model=ZoneRead, status_code=201)
+def create_zone(slug: str, body: ZoneBase, session: SessionDep) -> Zone:
+    venue = venue_by_slug(session, slug)
+    zone = Zone.model_validate(body, update={"venue_id": venue.id})
+    session.add(zone)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise HTTPException(409, f"zone {body.name!r} already exists at {slug}") from exc
+    return zone
+
+
+@router.get("/{slug}/zones", response_model=list[ZoneRead])
+def list_zones(slug: str, session: SessionDep) -> list[Zone]:
+    venue = venue_by_slug(session, slug)
+    return list(session.exec(select(Zone).where(Zone.venue_id == venue.id)))
+
+
+@router.post("/{slug}/gateways", response_model=GatewayRead, status_code=201)
+def create_gateway(slug: str, body: GatewayBase, session: SessionDep, service: ServiceDep) -> Gateway:
+    venue = venue_by_slug(session, slug)
+    if body.zone_id is not None:
+        zone = session.get(Zone, body.zone_id)
+        if zone is None or zone.venue_id != venue.id:
+            raise HTTPException(422, f"zone {body.zone_id} is not a zone of {slug}")
+    gateway = Gateway.model_validate(body, update={"venue_id": venue.id})
+    session.add(gateway)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise HTTPException(409, f"gateway {body.name!r} already exists at {slug}") from exc
+    session.commit()
+    service.reload_directory()
+    return gateway
+
+
+@router.get("/{slug}/gateways", response_model=list[GatewayRead])
+def list_gateways(slug: str, session: SessionDep) -> list[Gateway]:
+    venue = venue_by_slug(session, slug)
+    return list(session.exec(select(Gateway).where(Gateway.venue_id == venue.id).order_by(Gateway.name)))

@@ -1,0 +1,40 @@
+"""Who the ingest path may know: registered gateways, door gateways and consenting bands."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, or_, select
+
+from maitre.models import Band, Gateway, GatewayRole, Guest, Venue
+
+
+class Directory:
+    """Live sets that ingest and presence read; mutated in place so their holders see changes."""
+
+    def __init__(self) -> None:
+        self.gateways: set[tuple[str, str]] = set()
+        self.door_gateways: set[tuple[str, str]] = set()
+        self.tracked_bands: set[str] = set()
+
+    def reload(self, session: Session) -> None:
+        rows = session.exec(select(Venue.slug, Gateway.name, Gateway.role).join(Venue)).all()
+        self.gateways.clear()
+        self.gateways.update((v, g) for v, g, _ in rows)
+        self.door_gateways.clear()
+        self.door_gateways.update((v, g) for v, g, r in rows if r == GatewayRole.DOOR)
+        bands = session.exec(
+            select(Band.advertiser_id)
+            .join(Guest, col(Band.guest_id) == Guest.id)
+            .where(or_(col(Guest.consent_greeting), col(Guest.consent_kitchen)))
+        ).all()
+        self.tracked_bands.clear()
+        self.tracked_bands.update(bands)
+
+    def refresh_bands_of(self, session: Session, guest_id: int) -> None:
+        """Re-derive tracking for one guest's bands, after consent or band links change."""
+        guest = session.get(Guest, guest_id)
+        consenting = guest is not None and (guest.consent_greeting or guest.consent_kitchen)
+        for advertiser_id in session.exec(select(Band.advertiser_id).where(Band.guest_id == guest_id)):
+            if consenting:
+                self.tracked_bands.add(advertiser_id)
+            else:
+                self.tracked_bands.discard(advertiser_id)

@@ -1,0 +1,1 @@
+"""Ingest: MQTT messages in, validated and deduplicated sightings out to presence."""

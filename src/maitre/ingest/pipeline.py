@@ -1,0 +1,88 @@
+"""From one MQTT message to presence events: validate, dedupe, filter, observe. No I/O here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import msgspec
+
+from maitre import wire
+from maitre.ingest.dedupe import BatchDeduper
+from maitre.ingest.stats import Drop, IngestStats
+from maitre.presence import PresenceEngine, PresenceEvent
+
+log = logging.getLogger("maitre.ingest")
+
+
+class Ingest:
+    """Turns raw (topic, payload) pairs into presence events, counting every drop by reason.
+
+    `known_gateways` and `tracked_bands` are live views the service keeps up to date; a band is
+    tracked only while it is linked to a guest who consented, so other sightings stop here.
+    """
+
+    def __init__(
+        self,
+        presence: PresenceEngine,
+        known_gateways: set[tuple[str, str]],
+        tracked_bands: set[str],
+        clock: Callable[[], float],
+        max_payload_bytes: int = wire.MAX_PAYLOAD_BYTES,
+        max_clock_skew: float = 30.0,
+    ) -> None:
+        self.presence = presence
+        self.known_gateways = known_gateways
+        self.tracked_bands = tracked_bands
+        self.clock = clock
+        self.max_payload_bytes = max_payload_bytes
+        self.max_clock_skew = max_clock_skew
+        self.stats = IngestStats()
+        self.dedupe = BatchDeduper()
+
+    def handle(self, topic: str, payload: bytes) -> list[PresenceEvent]:
+        """Process one sightings message; never raises on bad input."""
+        stats = self.stats
+        stats.messages += 1
+        parts = wire.parse_topic(topic)
+        if parts is None or parts.kind != "sightings":
+            return self._drop(Drop.MALFORMED, topic, "not a sightings topic")
+        if parts.version != f"v{wire.PROTOCOL_VERSION}":
+            return self._drop(Drop.UNKNOWN_VERSION, topic, f"protocol {parts.version}")
+        if len(payload) > self.max_payload_bytes:
+            return self._drop(Drop.OVERSIZED, topic, f"{len(payload)} bytes")
+        try:
+            batch = wire.decode_batch(payload)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            return self._drop(Drop.MALFORMED, topic, str(exc)[:200])
+        if batch.venue != parts.venue or batch.gateway != parts.gateway:
+            return self._drop(Drop.TOPIC_MISMATCH, topic, f"payload says {batch.venue}/{batch.gateway}")
+        if (batch.venue, batch.gateway) not in self.known_gateways:
+            return self._drop(Drop.UNKNOWN_GATEWAY, topic, "gateway not registered")
+        if not self.dedupe.first_time(batch.venue, batch.gateway, batch.boot, batch.seq):
+            return self._drop(Drop.DUPLICATE_BATCH, topic, f"seq {batch.seq}", level=logging.DEBUG)
+
+        stats.batches += 1
+        now = self.clock()
+        skew = self.max_clock_skew
+        tracked = self.tracked_bands
+        observe = self.presence.observe
+        events: list[PresenceEvent] = []
+        for s in batch.sightings:
+            if s.id not in tracked:
+                stats.dropped_sightings[Drop.UNTRACKED_BAND] += 1
+                continue
+            if abs(s.t - now) > skew:
+                stats.dropped_sightings[Drop.CLOCK_SKEW] += 1
+                continue
+            stats.sightings += 1
+            found = observe(batch.venue, batch.gateway, s)
+            if found:
+                events.extend(found)
+        stats.events += len(events)
+        return events
+
+    def _drop(self, reason: Drop, topic: str, detail: str, level: int = logging.WARNING) -> list[PresenceEvent]:
+        self.stats.dropped[reason] += 1
+        log.log(level, "dropped message on %s: %s (%s)", topic, reason.value, detail)
+        return []

@@ -1,0 +1,98 @@
+"""Demo data: a bistro, its gateways and tonight's guests, written through the same models as the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+
+from firmware_sim.venue import Layout
+from maitre.db import session_scope
+from maitre.models import (
+    Band,
+    Gateway,
+    GatewayRole,
+    Guest,
+    Preference,
+    PreOrderItem,
+    Reservation,
+    Venue,
+    Zone,
+    ZoneKind,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class DemoGuest:
+    first: str
+    last: str
+    party: int
+    preferred: str | None = None
+    pronunciation: str | None = None
+    occasion: str | None = None
+    allergies: tuple[str, ...] = ()
+    dietary: tuple[str, ...] = ()
+    items: tuple[tuple[str, int, int], ...] = ()  # (name, quantity, prep minutes)
+    consent: bool = True
+
+
+DEMO_GUESTS = (
+    DemoGuest("Sarah", "Chen", 2, occasion="Anniversary", allergies=("peanuts",),
+              items=(("Burrata", 1, 6), ("Duck confit", 2, 18))),
+    DemoGuest("Siobhán", "O'Neill", 4, pronunciation="shi-VAWN", occasion="Birthday",
+              items=(("Sourdough & butter", 2, 3),)),
+    DemoGuest("Tomás", "Alvarez", 3, preferred="Tom", dietary=("vegetarian",), allergies=("shellfish",),
+              items=(("Mushroom risotto", 1, 20), ("Tarte tatin", 3, 12))),
+    DemoGuest("Aiko", "Tanaka", 2, dietary=("gluten-free",)),
+    DemoGuest("Ngozi", "Okafor", 6, occasion="Promotion", items=(("Sharing platter", 2, 15),)),
+    # Has a reservation and a band but never agreed to be recognised: must never be greeted.
+    DemoGuest("Lars", "Nilsson", 2, consent=False, items=(("Steak frites", 2, 16),)),
+)
+
+
+def seed_venue(engine: Engine, layout: Layout, name: str = "Le Petit Bistro") -> int:
+    """Create the venue, its zones and gateways from the layout; returns the venue id."""
+    with session_scope(engine) as session:
+        venue = Venue(slug=layout.venue, name=name)
+        session.add(venue)
+        session.flush()
+        zones = {}
+        for z in layout.zones:
+            zone = Zone(venue_id=venue.id, name=z.name, kind=ZoneKind(z.kind))
+            session.add(zone)
+            zones[z.kind] = zone
+        session.flush()
+        for g in layout.gateways:
+            zone = zones.get("door" if g.role == "door" else "approach")
+            session.add(
+                Gateway(venue_id=venue.id, name=g.name, role=GatewayRole(g.role), x=g.x, y=g.y,
+                        zone_id=zone.id if zone else None)
+            )
+        assert venue.id is not None
+        return venue.id
+
+
+def seed_guest(
+    engine: Engine, venue_id: int, guest: DemoGuest, advertiser_id: str, at_offset: timedelta
+) -> int:
+    """Create a guest with preferences, a band and a reservation at now + at_offset; returns its id."""
+    with session_scope(engine) as session:
+        row = Guest(first_name=guest.first, last_name=guest.last,
+                    consent_greeting=guest.consent, consent_kitchen=guest.consent)
+        session.add(row)
+        session.flush()
+        session.add(Preference(guest_id=row.id, preferred_name=guest.preferred, pronunciation=guest.pronunciation,
+                               occasion=guest.occasion, allergies=list(guest.allergies),
+                               dietary=list(guest.dietary)))
+        session.add(Band(advertiser_id=advertiser_id, guest_id=row.id, label=advertiser_id[-6:].upper()))
+        reservation = Reservation(venue_id=venue_id, guest_id=row.id, party_size=guest.party,
+                                  at=utcnow() + at_offset)
+        session.add(reservation)
+        session.flush()
+        for name, quantity, prep in guest.items:
+            session.add(PreOrderItem(reservation_id=reservation.id, name=name, quantity=quantity,
+                                     prep_minutes=prep))
+        assert row.id is not None
+        return row.id

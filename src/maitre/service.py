@@ -1,0 +1,162 @@
+"""The running venue service: MQTT ingest → presence → arrivals → alert hub, on one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import timedelta
+
+import msgspec
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import select
+
+from maitre import wire
+from maitre.alerts.hub import AlertHub
+from maitre.config import Settings
+from maitre.db import create_schema, session_scope
+from maitre.hospitality.arrivals import ArrivalWindow, Arrivals
+from maitre.hospitality.directory import Directory
+from maitre.ingest.mqtt import MqttIngress
+from maitre.ingest.pipeline import Ingest
+from maitre.models import AlertRead, Gateway, Venue, utcnow
+from maitre.mqtt import BrokerAddress
+from maitre.presence import PresenceEngine, PresenceEvent
+
+log = logging.getLogger("maitre.service")
+
+# A database hiccup should not lose an arrival: retry this many times, backing off.
+ARRIVAL_RETRIES = 8
+
+
+class VenueService:
+    """Owns the pipeline; the API reads its state and tells it when the directory changes."""
+
+    def __init__(self, settings: Settings, engine: Engine, broker: BrokerAddress | None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.broker = broker
+        self.directory = Directory()
+        self.presence = PresenceEngine(self.directory.door_gateways)
+        self.ingest = Ingest(
+            self.presence,
+            known_gateways=self.directory.gateways,
+            tracked_bands=self.directory.tracked_bands,
+            clock=time.time,
+            max_payload_bytes=settings.max_payload_bytes,
+            max_clock_skew=settings.max_clock_skew_seconds,
+        )
+        self.arrivals = Arrivals(
+            engine,
+            ArrivalWindow(
+                early=timedelta(minutes=settings.arrival_early_minutes),
+                late=timedelta(minutes=settings.arrival_late_minutes),
+            ),
+        )
+        self.hub = AlertHub()
+        self.ingress: MqttIngress | None = None
+        self._events: asyncio.Queue[PresenceEvent] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        # Wall-clock seconds from the decisive sighting's arrival at ingest to hub fan-out.
+        self.alert_latencies: list[float] = []
+
+    async def start(self) -> None:
+        create_schema(self.engine)
+        self.reload_directory()
+        if self.broker is not None:
+            self.ingress = MqttIngress(
+                self.broker,
+                self.settings.mqtt_client_id,
+                asyncio.get_running_loop(),
+                self.ingest.stats,
+                self._on_status,
+            )
+            self.ingress.start()
+            self._tasks.append(asyncio.create_task(self._ingest_loop(), name="ingest"))
+        self._tasks.append(asyncio.create_task(self._arrivals_loop(), name="arrivals"))
+        self._tasks.append(asyncio.create_task(self._housekeeping_loop(), name="housekeeping"))
+
+    async def stop(self) -> None:
+        if self.ingress is not None:
+            self.ingress.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def reload_directory(self) -> None:
+        with session_scope(self.engine) as session:
+            self.directory.reload(session)
+
+    def submit(self, event: PresenceEvent) -> None:
+        """Queue a presence event for matching (used by ingest, and by tests and tools)."""
+        self._events.put_nowait(event)
+
+    async def _ingest_loop(self) -> None:
+        assert self.ingress is not None
+        inbox, handle = self.ingress.inbox, self.ingest.handle
+        while True:
+            topic, payload = await inbox.get()
+            for event in handle(topic, payload):
+                self._events.put_nowait(event)
+
+    async def _arrivals_loop(self) -> None:
+        while True:
+            event = await self._events.get()
+            started = time.perf_counter()
+            alerts = await self._handle_with_retry(event)
+            for alert in alerts:
+                self.hub.publish(alert)
+            if alerts:
+                self.alert_latencies.append(time.perf_counter() - started)
+                del self.alert_latencies[:-1000]
+
+    async def _handle_with_retry(self, event: PresenceEvent) -> list[AlertRead]:
+        delay = 0.2
+        for attempt in range(1, ARRIVAL_RETRIES + 1):
+            try:
+                return await asyncio.to_thread(self.arrivals.handle, event)
+            except OperationalError as exc:
+                log.warning("database unavailable handling %s (attempt %d): %s", event.kind, attempt, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            except Exception:
+                log.exception("could not handle presence event %s", event)
+                return []
+        log.error("gave up on presence event %s after %d attempts", event, ARRIVAL_RETRIES)
+        return []
+
+    async def _housekeeping_loop(self) -> None:
+        while True:
+            await asyncio.sleep(10)
+            dropped = self.presence.expire(time.time())
+            if dropped:
+                log.debug("forgot %d bands no longer heard", dropped)
+
+    def _on_status(self, venue: str, gateway: str, payload: bytes) -> None:
+        try:
+            status = wire.decode_status(payload)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            self.ingest.stats.dropped["malformed_status"] += 1
+            return
+        if (venue, gateway) not in self.directory.gateways:
+            return
+        online = status.state == "online"
+        asyncio.get_running_loop().run_in_executor(None, self._record_status, venue, gateway, online)
+
+    def _record_status(self, venue: str, gateway: str, online: bool) -> None:
+        try:
+            with session_scope(self.engine) as session:
+                row = session.exec(
+                    select(Gateway).join(Venue).where(Venue.slug == venue, Gateway.name == gateway)
+                ).first()
+                if row is not None:
+                    row.online = online
+                    row.last_seen = utcnow()
+                    session.add(row)
+        except OperationalError as exc:
+            log.warning("could not record status of gateway %s/%s: %s", venue, gateway, exc)
+

@@ -1,0 +1,172 @@
+"""The wire contract between gateways and the venue service: topics, payloads, versions.
+
+Both sides import this module and nothing else declares it again. It depends only on the
+standard library and msgspec, so a gateway device imports it without the service's stack.
+See docs/protocol.md for the prose version.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Final, Literal
+
+import msgspec
+
+PROTOCOL_VERSION: Final = 1
+TOPIC_ROOT: Final = f"maitre/v{PROTOCOL_VERSION}"
+
+# Every message the contract defines travels at QoS 1: at least once, so receivers dedupe.
+QOS: Final = 1
+
+# A batch is a few hundred sightings at most; anything far larger is a fault or an attack.
+MAX_PAYLOAD_BYTES: Final = 256 * 1024
+MAX_SIGHTINGS_PER_BATCH: Final = 5000
+
+# Venue and gateway names are topic levels: no wildcards, no separators, bounded length.
+NAME_PATTERN: Final = r"^[A-Za-z0-9_-]{1,64}$"
+_NAME_RE = re.compile(NAME_PATTERN)
+
+# Advertiser ids are typed by a scheme prefix; the rest is canonical lowercase text, so the
+# id doubles as a dictionary key and a database key without further normalisation.
+ADVERTISER_ID_PATTERN: Final = (
+    r"^(?:"
+    r"ibeacon:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:\d{1,5}:\d{1,5}"
+    r"|altbeacon:[0-9a-f]{32}:\d{1,5}:\d{1,5}"
+    r"|eddystone:[0-9a-f]{20}:[0-9a-f]{12}"
+    r"|eid:[0-9a-f]{16}"
+    r"|band:[0-9a-f]{16}"
+    r"|mac:[0-9a-f]{12}"
+    r")$"
+)
+ADVERTISER_SCHEMES: Final = ("ibeacon", "altbeacon", "eddystone", "eid", "band", "mac")
+
+AdvertiserId = Annotated[str, msgspec.Meta(pattern=ADVERTISER_ID_PATTERN, max_length=80)]
+Name = Annotated[str, msgspec.Meta(pattern=NAME_PATTERN)]
+# Physical bounds for a received BLE signal: anything outside is a broken radio or a forgery.
+Rssi = Annotated[float, msgspec.Meta(ge=-127, le=20)]
+TxPower = Annotated[int, msgspec.Meta(ge=-127, le=20)]
+UnixTime = Annotated[float, msgspec.Meta(ge=0)]
+
+
+class Sighting(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """What one gateway heard of one advertiser during one batch window."""
+
+    id: AdvertiserId
+    rssi: Rssi  # mean RSSI over the window, dBm
+    rssi_max: Rssi  # strongest single advertisement in the window, dBm
+    n: Annotated[int, msgspec.Meta(ge=1)]  # advertisements summarised
+    t: UnixTime  # when the last of them was heard, gateway clock, seconds
+    tx: TxPower | None = None  # advertised power at 1 m, dBm, where the frame carries it
+
+
+class SightingBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """One gateway's sightings over one window, numbered so redelivery is recognised."""
+
+    v: Literal[1]
+    venue: Name
+    gateway: Name
+    # The gateway's boot id: sequence numbers restart at 0 with each new boot id.
+    boot: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    seq: Annotated[int, msgspec.Meta(ge=0)]
+    sent: UnixTime  # gateway clock when the batch was published
+    window: Annotated[float, msgspec.Meta(gt=0, le=60)]  # seconds the batch covers
+    sightings: Annotated[list[Sighting], msgspec.Meta(max_length=MAX_SIGHTINGS_PER_BATCH)]
+
+
+class GatewayStatus(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """Retained on the status topic; the broker publishes the offline one as the last will."""
+
+    v: Literal[1]
+    state: Literal["online", "offline"]
+    boot: str = ""
+    version: str = ""
+    t: UnixTime | None = None  # absent in the last will, which is written before it is sent
+
+
+_batch_decoder = msgspec.json.Decoder(SightingBatch)
+_status_decoder = msgspec.json.Decoder(GatewayStatus)
+_encoder = msgspec.json.Encoder()
+
+
+def encode(message: SightingBatch | GatewayStatus) -> bytes:
+    """Serialise a message for the wire (compact JSON)."""
+    return _encoder.encode(message)
+
+
+def decode_batch(payload: bytes) -> SightingBatch:
+    """Decode and validate a batch; raises msgspec.ValidationError or msgspec.DecodeError."""
+    return _batch_decoder.decode(payload)
+
+
+def decode_status(payload: bytes) -> GatewayStatus:
+    """Decode and validate a gateway status message."""
+    return _status_decoder.decode(payload)
+
+
+def sightings_topic(venue: str, gateway: str) -> str:
+    return f"{TOPIC_ROOT}/{_name(venue)}/gw/{_name(gateway)}/sightings"
+
+
+def status_topic(venue: str, gateway: str) -> str:
+    return f"{TOPIC_ROOT}/{_name(venue)}/gw/{_name(gateway)}/status"
+
+
+def config_topic(venue: str, gateway: str) -> str:
+    return f"{TOPIC_ROOT}/{_name(venue)}/gw/{_name(gateway)}/config"
+
+
+def telemetry_topic(venue: str, gateway: str) -> str:
+    return f"{TOPIC_ROOT}/{_name(venue)}/gw/{_name(gateway)}/telemetry"
+
+
+# What the venue service subscribes to: every kind from every gateway, in every protocol
+# version, so that messages of an unknown version are seen and counted rather than ignored.
+ANY_VERSION_SUBSCRIPTION: Final = "maitre/+/+/gw/+/+"
+
+
+class TopicParts(msgspec.Struct, frozen=True):
+    version: str
+    venue: str
+    gateway: str
+    kind: str
+
+
+def parse_topic(topic: str) -> TopicParts | None:
+    """Split a gateway topic into its parts; None if it is not one."""
+    parts = topic.split("/")
+    if len(parts) != 6 or parts[0] != "maitre" or parts[3] != "gw":
+        return None
+    return TopicParts(version=parts[1], venue=parts[2], gateway=parts[4], kind=parts[5])
+
+
+def is_valid_name(name: str) -> bool:
+    return bool(_NAME_RE.match(name))
+
+
+def _name(name: str) -> str:
+    if not _NAME_RE.match(name):
+        raise ValueError(f"invalid venue or gateway name {name!r}: use 1-64 of A-Z a-z 0-9 _ -")
+    return name
+
+
+def ibeacon_id(uuid: str, major: int, minor: int) -> str:
+    return f"ibeacon:{uuid.lower()}:{major}:{minor}"
+
+
+def band_id(raw: bytes) -> str:
+    return f"band:{raw.hex()}"
+
+
+def eid_id(raw: bytes) -> str:
+    return f"eid:{raw.hex()}"
+
+
+def json_schemas() -> dict[str, dict[str, object]]:
+    """JSON Schema documents for each payload, as committed under docs/schemas/."""
+    out: dict[str, dict[str, object]] = {}
+    for name, cls in (("sighting-batch", SightingBatch), ("gateway-status", GatewayStatus)):
+        schema = msgspec.json.schema(cls)
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = f"urn:maitre:v{PROTOCOL_VERSION}:{name}"
+        out[name] = schema
+    return out
