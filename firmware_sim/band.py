@@ -17,7 +17,7 @@ DEFAULT_POWER_1M = -59
 class BandFirmware:
     """One band: a static id, an advertising interval and a calibrated 1 m power."""
 
-    __slots__ = ("battery", "ident", "interval", "next_t", "power_1m", "_frame")
+    __slots__ = ("_frame", "battery", "ident", "interval", "next_t", "power_1m")
 
     def __init__(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Literal
 
 from firmware_sim.band import BandFirmware
@@ -47,18 +48,25 @@ class Person:
 def _walk(points: list[tuple[float, float]], start: float, speed: float = WALKING_SPEED) -> list[Waypoint]:
     out: list[Waypoint] = [(start, *points[0])]
     t = start
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+    for (x0, y0), (x1, y1) in pairwise(points):
         t += math.hypot(x1 - x0, y1 - y0) / speed
         out.append((t, x1, y1))
     return out
 
 
 def arriving_guest(
-    name: str, band: BandFirmware, layout: Layout, start: float, from_left: bool = True, stay: float = 600.0
+    name: str,
+    band: BandFirmware,
+    layout: Layout,
+    start: float,
+    from_left: bool = True,
+    stay: float = 600.0,
+    walk_m: float | None = None,
 ) -> Person:
-    """Walk along the pavement, turn in at the door, go to a table and stay."""
+    """Walk `walk_m` along the pavement (default half the street), turn in at the door, sit and stay."""
     dx, dy = layout.door
-    sx = -layout.street_half_length / 2 if from_left else layout.street_half_length / 2
+    along = layout.street_half_length / 2 if walk_m is None else walk_m
+    sx = dx - along if from_left else dx + along
     points = [(sx, layout.street_y), (dx, layout.street_y), (dx, dy), (dx + 1.5, dy + 6.0)]
     path = _walk(points, start)
     path.append((path[-1][0] + stay, dx + 1.5, dy + 6.0))
@@ -66,9 +74,11 @@ def arriving_guest(
     return Person(name=name, kind="guest", band=band, path=path, door_crossing=crossing)
 
 
-def passer_by(name: str, band: BandFirmware, layout: Layout, start: float, rng: random.Random) -> Person:
-    """Walk the length of the pavement past the door without going in."""
-    half = layout.street_half_length
+def passer_by(
+    name: str, band: BandFirmware, layout: Layout, start: float, rng: random.Random, half: float | None = None
+) -> Person:
+    """Walk the pavement past the door (2 × `half` metres, default the whole street) without going in."""
+    half = layout.street_half_length if half is None else half
     y = layout.street_y + rng.uniform(-1.0, 0.8)
     left_to_right = rng.random() < 0.5
     points = [(-half, y), (half, y)] if left_to_right else [(half, y), (-half, y)]

@@ -24,13 +24,15 @@ class Scene:
     def new_band(self) -> BandFirmware:
         return BandFirmware(self.rng.randbytes(8), rng=self.rng, start=self.air.now)
 
-    def guest_arrives(self, name: str, band: BandFirmware, start: float, from_left: bool = True) -> Person:
-        person = arriving_guest(name, band, self.air.layout, start, from_left=from_left)
+    def guest_arrives(
+        self, name: str, band: BandFirmware, start: float, from_left: bool = True, walk_m: float | None = None
+    ) -> Person:
+        person = arriving_guest(name, band, self.air.layout, start, from_left=from_left, walk_m=walk_m)
         self._place(person)
         return person
 
-    def passer_by(self, name: str, band: BandFirmware, start: float) -> Person:
-        person = passer_by(name, band, self.air.layout, start, self.rng)
+    def passer_by(self, name: str, band: BandFirmware, start: float, half: float | None = None) -> Person:
+        person = passer_by(name, band, self.air.layout, start, self.rng, half=half)
         self._place(person)
         return person
 

@@ -66,7 +66,10 @@ class GatewayAgent:
         self._status_topic = wire.status_topic(venue, gateway)
         self._client = make_client(broker, client_id=f"maitre-gw-{venue}-{gateway}")
         self._client.will_set(
-            self._status_topic, wire.encode(wire.GatewayStatus(v=1, state="offline")), qos=wire.QOS, retain=True
+            self._status_topic,
+            wire.encode(wire.GatewayStatus(v=1, state="offline")),
+            qos=wire.QOS,
+            retain=True,
         )
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect

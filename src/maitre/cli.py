@@ -22,7 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--mqtt-url", help="use this broker instead of the embedded one (env MAITRE_MQTT_URL)")
     demo.add_argument("--database-url", help=f"default: a fresh sqlite:///{'maitre-demo.db'} each run")
     demo.add_argument("--port", type=int, help="HTTP port (default 8000, env MAITRE_HTTP_PORT)")
-    demo.add_argument("--duration", type=float, help="stop after this many seconds (default: run until Ctrl-C)")
+    demo.add_argument(
+        "--duration", type=float, help="stop after this many seconds (default: run until Ctrl-C)"
+    )
 
     serve = sub.add_parser("serve", help="run the venue service (settings from MAITRE_* variables)")
     serve.add_argument("--port", type=int, help="HTTP port (env MAITRE_HTTP_PORT)")

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import uvicorn
 
@@ -52,7 +53,9 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
         band = scene.new_band()
         # Reservations spread around now: everyone arrives within the matching window.
         seed_guest(engine, venue_id, guest, band.advertiser_id, timedelta(minutes=5 * i - 10))
-        scene.guest_arrives(f"{guest.first} {guest.last}", band, FIRST_ARRIVAL + i * ARRIVAL_GAP, from_left=i % 2 == 0)
+        scene.guest_arrives(
+            f"{guest.first} {guest.last}", band, FIRST_ARRIVAL + i * ARRIVAL_GAP, from_left=i % 2 == 0
+        )
         names.append(guest.first)
     # A band nobody registered walks in too, and a stream of passers-by walks past.
     scene.guest_arrives("stranger", scene.new_band(), FIRST_ARRIVAL + 2.5 * ARRIVAL_GAP)
@@ -62,15 +65,19 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
 
     app = create_app(settings, address, engine=engine)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on"
+        )
     )
     agents = [GatewayAgent(layout.venue, g.name, address) for g in layout.gateways]
     base = f"http://{settings.http_host}:{settings.http_port}"
-    print(f"Maître demo — MQTT broker {address.url()}{' (embedded)' if broker else ''}, database {settings.database_url}")
+    embedded = " (embedded)" if broker else ""
+    print(f"Maître demo — MQTT broker {address.url()}{embedded}, database {settings.database_url}")
     print(f"  host stand:  {base}/screens/host.html?venue={layout.venue}")
     print(f"  kitchen:     {base}/screens/kitchen.html?venue={layout.venue}")
     print(f"  API docs:    {base}/docs")
-    print(f"  Arrivals every {ARRIVAL_GAP:.0f} s from {FIRST_ARRIVAL:.0f} s: {', '.join(names)}; Ctrl-C to stop.")
+    who = ", ".join(names)
+    print(f"  Arrivals every {ARRIVAL_GAP:.0f} s from {FIRST_ARRIVAL:.0f} s: {who}; Ctrl-C to stop.")
 
     tasks: list[asyncio.Task[None]] = []
     try:
@@ -116,7 +123,8 @@ async def _print_alerts(service: VenueService, venue: str) -> None:
                 if alert.kind == "greet":
                     print(f"  [host #{alert.seq}] Welcome, {p['name']} — party of {p['party_size']}")
                 elif alert.kind == "kitchen_start":
-                    items = ", ".join(f"{i['quantity']}× {i['name']}" for i in p["items"])
+                    lines = cast(list[dict[str, object]], p["items"])
+                    items = ", ".join(f"{i['quantity']}× {i['name']}" for i in lines)
                     print(f"  [kitchen #{alert.seq}] start {p['party']}: {items}")
                 elif alert.kind == "approaching":
                     print(f"  [host #{alert.seq}] {p['name']} approaching")

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Annotated
 
+from pydantic import StringConstraints
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+# Venue and gateway names are MQTT topic levels (see maitre.wire.NAME_PATTERN).
+TopicName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+AdvertiserIdText = Annotated[str, StringConstraints(pattern=r"^[a-z]+:[0-9a-f:-]{1,76}$", max_length=80)]
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def row_id(row: SQLModel) -> int:
+    """The primary key of a row that has been flushed (and so has one)."""
+    ident = getattr(row, "id", None)
+    if not isinstance(ident, int):
+        raise ValueError(f"{type(row).__name__} has no id yet: flush the session first")
+    return ident
 
 
 class GatewayRole(StrEnum):
@@ -59,9 +73,7 @@ class AlertKind(StrEnum):
 
 
 class VenueBase(SQLModel):
-    slug: str = Field(
-        index=True, unique=True, regex=r"^[A-Za-z0-9_-]{1,64}$", description="name used in MQTT topics"
-    )
+    slug: TopicName = Field(index=True, unique=True, description="name used in MQTT topics")
     name: str = Field(min_length=1, max_length=200)
     timezone: str = Field(default="UTC", max_length=64)
 
@@ -92,7 +104,7 @@ class ZoneRead(ZoneBase):
 
 
 class GatewayBase(SQLModel):
-    name: str = Field(regex=r"^[A-Za-z0-9_-]{1,64}$", description="name used in MQTT topics")
+    name: TopicName = Field(description="name used in MQTT topics")
     role: GatewayRole
     zone_id: int | None = Field(default=None, foreign_key="zone.id")
     x: float = Field(default=0.0, description="placement, metres")
@@ -152,9 +164,7 @@ class PreferenceRead(PreferenceBase):
 
 
 class BandBase(SQLModel):
-    advertiser_id: str = Field(
-        regex=r"^[a-z]+:[0-9a-f:-]{1,76}$", max_length=80, description="as on the wire, e.g. band:0a1b…"
-    )
+    advertiser_id: AdvertiserIdText = Field(description="as on the wire, e.g. band:0a1b…")
     label: str | None = Field(default=None, max_length=32, description="code printed on the band")
     guest_id: int | None = Field(default=None, foreign_key="guest.id")
 

@@ -20,6 +20,7 @@ from maitre.models import (
     Venue,
     Zone,
     ZoneKind,
+    row_id,
     utcnow,
 )
 
@@ -39,12 +40,31 @@ class DemoGuest:
 
 
 DEMO_GUESTS = (
-    DemoGuest("Sarah", "Chen", 2, occasion="Anniversary", allergies=("peanuts",),
-              items=(("Burrata", 1, 6), ("Duck confit", 2, 18))),
-    DemoGuest("Siobhán", "O'Neill", 4, pronunciation="shi-VAWN", occasion="Birthday",
-              items=(("Sourdough & butter", 2, 3),)),
-    DemoGuest("Tomás", "Alvarez", 3, preferred="Tom", dietary=("vegetarian",), allergies=("shellfish",),
-              items=(("Mushroom risotto", 1, 20), ("Tarte tatin", 3, 12))),
+    DemoGuest(
+        "Sarah",
+        "Chen",
+        2,
+        occasion="Anniversary",
+        allergies=("peanuts",),
+        items=(("Burrata", 1, 6), ("Duck confit", 2, 18)),
+    ),
+    DemoGuest(
+        "Siobhán",
+        "O'Neill",
+        4,
+        pronunciation="shi-VAWN",
+        occasion="Birthday",
+        items=(("Sourdough & butter", 2, 3),),
+    ),
+    DemoGuest(
+        "Tomás",
+        "Alvarez",
+        3,
+        preferred="Tom",
+        dietary=("vegetarian",),
+        allergies=("shellfish",),
+        items=(("Mushroom risotto", 1, 20), ("Tarte tatin", 3, 12)),
+    ),
     DemoGuest("Aiko", "Tanaka", 2, dietary=("gluten-free",)),
     DemoGuest("Ngozi", "Okafor", 6, occasion="Promotion", items=(("Sharing platter", 2, 15),)),
     # Has a reservation and a band but never agreed to be recognised: must never be greeted.
@@ -58,20 +78,26 @@ def seed_venue(engine: Engine, layout: Layout, name: str = "Le Petit Bistro") ->
         venue = Venue(slug=layout.venue, name=name)
         session.add(venue)
         session.flush()
-        zones = {}
+        venue_id = row_id(venue)
+        zones: dict[str, Zone] = {}
         for z in layout.zones:
-            zone = Zone(venue_id=venue.id, name=z.name, kind=ZoneKind(z.kind))
+            zone = Zone(venue_id=venue_id, name=z.name, kind=ZoneKind(z.kind))
             session.add(zone)
             zones[z.kind] = zone
         session.flush()
         for g in layout.gateways:
-            zone = zones.get("door" if g.role == "door" else "approach")
+            placed = zones.get("door" if g.role == "door" else "approach")
             session.add(
-                Gateway(venue_id=venue.id, name=g.name, role=GatewayRole(g.role), x=g.x, y=g.y,
-                        zone_id=zone.id if zone else None)
+                Gateway(
+                    venue_id=venue_id,
+                    name=g.name,
+                    role=GatewayRole(g.role),
+                    x=g.x,
+                    y=g.y,
+                    zone_id=row_id(placed) if placed else None,
+                )
             )
-        assert venue.id is not None
-        return venue.id
+        return venue_id
 
 
 def seed_guest(
@@ -79,20 +105,35 @@ def seed_guest(
 ) -> int:
     """Create a guest with preferences, a band and a reservation at now + at_offset; returns its id."""
     with session_scope(engine) as session:
-        row = Guest(first_name=guest.first, last_name=guest.last,
-                    consent_greeting=guest.consent, consent_kitchen=guest.consent)
+        row = Guest(
+            first_name=guest.first,
+            last_name=guest.last,
+            consent_greeting=guest.consent,
+            consent_kitchen=guest.consent,
+        )
         session.add(row)
         session.flush()
-        session.add(Preference(guest_id=row.id, preferred_name=guest.preferred, pronunciation=guest.pronunciation,
-                               occasion=guest.occasion, allergies=list(guest.allergies),
-                               dietary=list(guest.dietary)))
-        session.add(Band(advertiser_id=advertiser_id, guest_id=row.id, label=advertiser_id[-6:].upper()))
-        reservation = Reservation(venue_id=venue_id, guest_id=row.id, party_size=guest.party,
-                                  at=utcnow() + at_offset)
+        guest_id = row_id(row)
+        session.add(
+            Preference(
+                guest_id=guest_id,
+                preferred_name=guest.preferred,
+                pronunciation=guest.pronunciation,
+                occasion=guest.occasion,
+                allergies=list(guest.allergies),
+                dietary=list(guest.dietary),
+            )
+        )
+        session.add(Band(advertiser_id=advertiser_id, guest_id=guest_id, label=advertiser_id[-6:].upper()))
+        reservation = Reservation(
+            venue_id=venue_id, guest_id=guest_id, party_size=guest.party, at=utcnow() + at_offset
+        )
         session.add(reservation)
         session.flush()
         for name, quantity, prep in guest.items:
-            session.add(PreOrderItem(reservation_id=reservation.id, name=name, quantity=quantity,
-                                     prep_minutes=prep))
-        assert row.id is not None
-        return row.id
+            session.add(
+                PreOrderItem(
+                    reservation_id=row_id(reservation), name=name, quantity=quantity, prep_minutes=prep
+                )
+            )
+        return guest_id

@@ -17,7 +17,7 @@ from maitre import wire
 from maitre.alerts.hub import AlertHub
 from maitre.config import Settings
 from maitre.db import create_schema, session_scope
-from maitre.hospitality.arrivals import ArrivalWindow, Arrivals
+from maitre.hospitality.arrivals import Arrivals, ArrivalWindow
 from maitre.hospitality.directory import Directory
 from maitre.ingest.mqtt import MqttIngress
 from maitre.ingest.pipeline import Ingest
@@ -159,4 +159,3 @@ class VenueService:
                     session.add(row)
         except OperationalError as exc:
             log.warning("could not record status of gateway %s/%s: %s", venue, gateway, exc)
-

@@ -34,11 +34,16 @@ def append_alert(
             seq = session.execute(
                 update(Venue)
                 .where(col(Venue.id) == venue.id)
-                .values(alert_seq=Venue.alert_seq + 1)
-                .returning(Venue.alert_seq)
+                .values(alert_seq=col(Venue.alert_seq) + 1)
+                .returning(col(Venue.alert_seq))
             ).scalar_one()
             alert = Alert(
-                venue_id=venue.id, seq=seq, role=role, kind=kind, reservation_id=reservation_id, payload=payload
+                venue_id=venue.id,
+                seq=seq,
+                role=role,
+                kind=kind,
+                reservation_id=reservation_id,
+                payload=payload,
             )
             session.add(alert)
             session.flush()
@@ -48,7 +53,9 @@ def append_alert(
     return alert
 
 
-def alerts_since(session: Session, venue: Venue, role: ScreenRole | None, since: int, limit: int = 500) -> list[Alert]:
+def alerts_since(
+    session: Session, venue: Venue, role: ScreenRole | None, since: int, limit: int = 500
+) -> list[Alert]:
     query = select(Alert).where(Alert.venue_id == venue.id, Alert.seq > since)
     if role is not None:
         query = query.where(Alert.role == role)

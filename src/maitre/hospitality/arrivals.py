@@ -143,14 +143,21 @@ class Arrivals:
                 "party": f"{guest.first_name} {guest.last_name[:1]}.",
                 "party_size": reservation.party_size,
                 "items": [
-                    {"name": i.name, "quantity": i.quantity, "prep_minutes": i.prep_minutes, "modifiers": i.modifiers}
+                    {
+                        "name": i.name,
+                        "quantity": i.quantity,
+                        "prep_minutes": i.prep_minutes,
+                        "modifiers": i.modifiers,
+                    }
                     for i in items
                 ],
                 "allergies": list(prefs.allergies) if prefs else [],
                 "dietary": list(prefs.dietary) if prefs else [],
                 "at": event.at,
             }
-            alert = append_alert(session, venue, ScreenRole.KITCHEN, AlertKind.KITCHEN_START, reservation.id, ticket)
+            alert = append_alert(
+                session, venue, ScreenRole.KITCHEN, AlertKind.KITCHEN_START, reservation.id, ticket
+            )
             if alert:
                 issued.append(alert)
         return issued

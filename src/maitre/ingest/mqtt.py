@@ -84,7 +84,7 @@ class MqttIngress:
 
     def _on_message(self, client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:
         try:
-            self.loop.call_soon_threadsafe(self._enqueue, msg.topic, msg.payload)
+            self.loop.call_soon_threadsafe(self._enqueue, msg.topic, bytes(msg.payload))
         except RuntimeError:  # the loop has closed: we are shutting down
             pass
 

@@ -82,7 +82,9 @@ class Ingest:
         stats.events += len(events)
         return events
 
-    def _drop(self, reason: Drop, topic: str, detail: str, level: int = logging.WARNING) -> list[PresenceEvent]:
+    def _drop(
+        self, reason: Drop, topic: str, detail: str, level: int = logging.WARNING
+    ) -> list[PresenceEvent]:
         self.stats.dropped[reason] += 1
         log.log(level, "dropped message on %s: %s (%s)", topic, reason.value, detail)
         return []

@@ -175,7 +175,9 @@ class PresenceEngine:
             band.approaching = True
             confidence = min(1.0, rise / (2 * cfg.approach_rise_db))
             events.append(
-                PresenceEvent(venue, s.id, "approaching", s.t, gateway, round(nearest, 2), round(confidence, 2))
+                PresenceEvent(
+                    venue, s.id, "approaching", s.t, gateway, round(nearest, 2), round(confidence, 2)
+                )
             )
 
     def _confidence(self, d: float) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from maitre.api.deps import ServiceDep, SessionDep, get_or_404
 from maitre.models import (
@@ -84,4 +84,4 @@ def list_bands(session: SessionDep, guest_id: int | None = None) -> list[Band]:
     query = select(Band)
     if guest_id is not None:
         query = query.where(Band.guest_id == guest_id)
-    return list(session.exec(query.order_by(Band.id)))
+    return list(session.exec(query.order_by(col(Band.id))))

@@ -82,7 +82,7 @@ def list_items(reservation_id: int, session: SessionDep) -> list[PreOrderItem]:
 
 
 def _aware_utc(at: datetime) -> datetime:
-    """Store times as naive UTC: an aware time is converted, a naive one is taken as UTC."""
+    """A time without an offset is taken as UTC; one with an offset is converted to UTC."""
     if at.tzinfo is None:
-        return at
-    return at.astimezone(UTC).replace(tzinfo=None)
+        return at.replace(tzinfo=UTC)
+    return at.astimezone(UTC)

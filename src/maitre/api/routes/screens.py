@@ -26,12 +26,16 @@ def list_alerts(
     return [to_read(a, venue.slug) for a in alerts_since(session, venue, role, since)]
 
 
-def _backlog(service: VenueService, slug: str, role: ScreenRole, since: int) -> tuple[int, list[AlertRead]] | None:
+def _backlog(
+    service: VenueService, slug: str, role: ScreenRole, since: int
+) -> tuple[int, list[AlertRead]] | None:
     with session_scope(service.engine) as session:
         venue = session.exec(select(Venue).where(Venue.slug == slug)).first()
         if venue is None:
             return None
-        return venue.alert_seq, [to_read(a, slug) for a in alerts_since(session, venue, role, since, limit=10_000)]
+        return venue.alert_seq, [
+            to_read(a, slug) for a in alerts_since(session, venue, role, since, limit=10_000)
+        ]
 
 
 @router.websocket("/ws/{slug}/{role}")
@@ -52,7 +56,9 @@ async def screen_feed(websocket: WebSocket, slug: str, role: str, since: int = 0
             await websocket.close(code=4404, reason=f"no venue {slug!r}")
             return
         venue_seq, backlog = found
-        await websocket.send_json({"type": "hello", "venue": slug, "role": screen_role.value, "seq": venue_seq})
+        await websocket.send_json(
+            {"type": "hello", "venue": slug, "role": screen_role.value, "seq": venue_seq}
+        )
         last = max(since, 0)
         for alert in backlog:
             await websocket.send_text(_frame(alert))

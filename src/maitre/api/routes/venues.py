@@ -7,7 +7,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from maitre.api.deps import ServiceDep, SessionDep, venue_by_slug
-from maitre.models import Gateway, GatewayBase, GatewayRead, Venue, VenueBase, VenueRead, Zone, ZoneBase, ZoneRead
+from maitre.models import (
+    Gateway,
+    GatewayBase,
+    GatewayRead,
+    Venue,
+    VenueBase,
+    VenueRead,
+    Zone,
+    ZoneBase,
+    ZoneRead,
+)
 
 router = APIRouter(prefix="/api/venues", tags=["venues"])
 

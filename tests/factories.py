@@ -1,0 +1,105 @@
+"""Builders that let tests read as behaviour: a seeded venue, guests, crafted batches."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from maitre import wire
+
+
+@dataclass
+class SeededGuest:
+    guest_id: int
+    reservation_id: int
+    advertiser_id: str
+
+
+def venue_payload(slug: str = "bistro") -> dict[str, Any]:
+    return {"slug": slug, "name": "Le Petit Bistro"}
+
+
+async def seed_venue(client: httpx.AsyncClient, slug: str = "bistro") -> int:
+    r = await client.post("/api/venues", json=venue_payload(slug))
+    r.raise_for_status()
+    venue_id: int = r.json()["id"]
+    for name, role, x, y in (("door", "door", 0.0, 4.0), ("street", "approach", 4.0, 1.5)):
+        r = await client.post(
+            f"/api/venues/{slug}/gateways", json={"name": name, "role": role, "x": x, "y": y}
+        )
+        r.raise_for_status()
+    return venue_id
+
+
+async def seed_guest(
+    client: httpx.AsyncClient,
+    venue_id: int,
+    first: str,
+    advertiser_id: str | None = None,
+    consent: bool = True,
+    reservation_in: timedelta | None = timedelta(minutes=0),
+    items: tuple[str, ...] = ("Burrata",),
+    allergies: tuple[str, ...] = (),
+) -> SeededGuest:
+    """A guest with preferences, a band and (unless reservation_in is None) a reservation."""
+    advertiser_id = advertiser_id or f"band:{secrets.token_hex(8)}"
+    r = await client.post(
+        "/api/guests",
+        json={
+            "first_name": first,
+            "last_name": "Test",
+            "consent_greeting": consent,
+            "consent_kitchen": consent,
+        },
+    )
+    r.raise_for_status()
+    guest_id = r.json()["id"]
+    r = await client.put(
+        f"/api/guests/{guest_id}/preferences",
+        json={"preferred_name": first, "allergies": list(allergies), "occasion": "Birthday"},
+    )
+    r.raise_for_status()
+    r = await client.post("/api/bands", json={"advertiser_id": advertiser_id, "guest_id": guest_id})
+    r.raise_for_status()
+    reservation_id = 0
+    if reservation_in is not None:
+        at = datetime.now(UTC) + reservation_in
+        r = await client.post(
+            "/api/reservations",
+            json={"venue_id": venue_id, "guest_id": guest_id, "party_size": 2, "at": at.isoformat()},
+        )
+        r.raise_for_status()
+        reservation_id = r.json()["id"]
+        for item in items:
+            r = await client.post(
+                f"/api/reservations/{reservation_id}/items", json={"name": item, "quantity": 1}
+            )
+            r.raise_for_status()
+    return SeededGuest(guest_id, reservation_id, advertiser_id)
+
+
+def batch(
+    gateway: str,
+    seq: int,
+    sightings: list[tuple[str, float]],
+    venue: str = "bistro",
+    boot: str = "boot-1",
+    t: float | None = None,
+) -> wire.SightingBatch:
+    """A batch of (advertiser id, rssi) sightings stamped now (or at t)."""
+    now = time.time() if t is None else t
+    return wire.SightingBatch(
+        v=1,
+        venue=venue,
+        gateway=gateway,
+        boot=boot,
+        seq=seq,
+        sent=now,
+        window=0.5,
+        sightings=[wire.Sighting(id=i, rssi=r, rssi_max=r, n=5, t=now, tx=-59) for i, r in sightings],
+    )
