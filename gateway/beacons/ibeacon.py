@@ -24,4 +24,4 @@ def decode_ibeacon(data: bytes) -> tuple[str, int] | None:
 def encode_ibeacon(uuid: str, major: int, minor: int, power: int) -> bytes:
     """Build the manufacturer data of an iBeacon frame (used by the simulator and tests)."""
     raw = bytes.fromhex(uuid.replace("-", ""))
-    return _PREFIX + raw + major.to_bytes(2, "big") + minor.to_bytes(2, "big") + (power & 0xFF).to_bytes(1, "big")
+    return _PREFIX + raw + major.to_bytes(2, "big") + minor.to_bytes(2, "big") + bytes((power & 0xFF,))
