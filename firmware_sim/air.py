@@ -58,7 +58,7 @@ class Air:
                 pos = person.position(t)
                 if pos is None:
                     continue
-                frame = band.frame()
+                frame = band.frame(self.epoch + t)
                 for gw, sink in sinks.items():
                     gx, gy = self._places[gw]
                     link = self._links.get((person.name, gw))

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 
 from firmware_sim.air import Air
-from firmware_sim.band import BandFirmware
+from firmware_sim.band import BandFirmware, Rotation
 from firmware_sim.crowd import Person, arriving_guest, passer_by
 
 
@@ -21,8 +21,13 @@ class Scene:
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
 
-    def new_band(self) -> BandFirmware:
-        return BandFirmware(self.rng.randbytes(8), rng=self.rng, start=self.air.now)
+    def new_band(self, rotation_exponent: int | None = None, drift_ppm: float = 0.0) -> BandFirmware:
+        """A band switched on now; with a rotation exponent it advertises rotating ids."""
+        rotation = None
+        if rotation_exponent is not None:
+            # Registered a day before the scene starts, so its counter is well past zero.
+            rotation = Rotation(self.rng.randbytes(16), rotation_exponent, self.air.epoch - 86_400, drift_ppm)
+        return BandFirmware(self.rng.randbytes(8), rng=self.rng, start=self.air.now, rotation=rotation)
 
     def guest_arrives(
         self, name: str, band: BandFirmware, start: float, from_left: bool = True, walk_m: float | None = None

@@ -50,9 +50,10 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
     scene = Scene(air, seed=7)
     names = []
     for i, guest in enumerate(DEMO_GUESTS):
-        band = scene.new_band()
+        # Every other guest wears a band with rotating ids (a new one every 16 s, to watch it).
+        band = scene.new_band(rotation_exponent=4 if i % 2 else None)
         # Reservations spread around now: everyone arrives within the matching window.
-        seed_guest(engine, venue_id, guest, band.advertiser_id, timedelta(minutes=5 * i - 10))
+        seed_guest(engine, venue_id, guest, band, timedelta(minutes=5 * i - 10))
         scene.guest_arrives(
             f"{guest.first} {guest.last}", band, FIRST_ARRIVAL + i * ARRIVAL_GAP, from_left=i % 2 == 0
         )

@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import StringConstraints, model_validator
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Venue and gateway names are MQTT topic levels (see maitre.wire.NAME_PATTERN).
 TopicName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+IdentityKeyText = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 AdvertiserIdText = Annotated[str, StringConstraints(pattern=r"^[a-z]+:[0-9a-f:-]{1,76}$", max_length=80)]
 
 
@@ -169,13 +170,35 @@ class BandBase(SQLModel):
     guest_id: int | None = Field(default=None, foreign_key="guest.id")
 
 
-class Band(BandBase, table=True):
+class RotatingIdentity(SQLModel):
+    """Set for bands that advertise rotating ids (Eddystone-EID computation); secret, never read back."""
+
+    identity_key: IdentityKeyText | None = Field(default=None, description="AES-128 key, 32 lowercase hex")
+    rotation_exponent: int | None = Field(default=None, ge=0, le=15, description="a new id every 2^K s")
+    eid_epoch: datetime | None = Field(default=None, description="when the band's time counter read 0")
+
+
+class BandCreate(BandBase, RotatingIdentity):
+    @model_validator(mode="after")
+    def _rotation_complete(self) -> BandCreate:
+        parts = (self.identity_key, self.rotation_exponent, self.eid_epoch)
+        if any(p is not None for p in parts) and not all(p is not None for p in parts):
+            raise ValueError("a rotating band needs identity_key, rotation_exponent and eid_epoch together")
+        return self
+
+
+class Band(BandBase, RotatingIdentity, table=True):
     id: int | None = Field(default=None, primary_key=True)
     advertiser_id: str = Field(index=True, unique=True, max_length=80)
+
+    @property
+    def rotating(self) -> bool:
+        return self.identity_key is not None
 
 
 class BandRead(BandBase):
     id: int
+    rotating: bool = False
 
 
 # -- reservations ----------------------------------------------------------------------------

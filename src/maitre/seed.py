@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
+from firmware_sim.band import BandFirmware
 from firmware_sim.venue import Layout
 from maitre.db import session_scope
 from maitre.models import (
@@ -101,7 +102,7 @@ def seed_venue(engine: Engine, layout: Layout, name: str = "Le Petit Bistro") ->
 
 
 def seed_guest(
-    engine: Engine, venue_id: int, guest: DemoGuest, advertiser_id: str, at_offset: timedelta
+    engine: Engine, venue_id: int, guest: DemoGuest, band: BandFirmware, at_offset: timedelta
 ) -> int:
     """Create a guest with preferences, a band and a reservation at now + at_offset; returns its id."""
     with session_scope(engine) as session:
@@ -124,7 +125,17 @@ def seed_guest(
                 dietary=list(guest.dietary),
             )
         )
-        session.add(Band(advertiser_id=advertiser_id, guest_id=guest_id, label=advertiser_id[-6:].upper()))
+        rot = band.rotation
+        session.add(
+            Band(
+                advertiser_id=band.advertiser_id,
+                guest_id=guest_id,
+                label=band.advertiser_id[-6:].upper(),
+                identity_key=rot.identity_key.hex() if rot else None,
+                rotation_exponent=rot.exponent if rot else None,
+                eid_epoch=datetime.fromtimestamp(rot.epoch, UTC) if rot else None,
+            )
+        )
         reservation = Reservation(
             venue_id=venue_id, guest_id=guest_id, party_size=guest.party, at=utcnow() + at_offset
         )

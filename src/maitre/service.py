@@ -47,6 +47,7 @@ class VenueService:
             clock=time.time,
             max_payload_bytes=settings.max_payload_bytes,
             max_clock_skew=settings.max_clock_skew_seconds,
+            resolver=self.directory.resolver,
         )
         self.arrivals = Arrivals(
             engine,
@@ -130,11 +131,16 @@ class VenueService:
         return []
 
     async def _housekeeping_loop(self) -> None:
+        tick = 0
         while True:
-            await asyncio.sleep(10)
-            dropped = self.presence.expire(time.time())
-            if dropped:
-                log.debug("forgot %d bands no longer heard", dropped)
+            await asyncio.sleep(1)
+            tick += 1
+            # Every second: rotation windows can be as short as 1 s (K = 0).
+            self.directory.resolver.refresh(time.time())
+            if tick % 10 == 0:
+                dropped = self.presence.expire(time.time())
+                if dropped:
+                    log.debug("forgot %d bands no longer heard", dropped)
 
     def _on_status(self, venue: str, gateway: str, payload: bytes) -> None:
         try:

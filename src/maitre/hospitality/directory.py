@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlmodel import Session, col, or_, select
 
+from maitre.identity.resolver import EidResolver, RotatingBand
 from maitre.models import Band, Gateway, GatewayRole, Guest, Venue
 
 
@@ -14,6 +17,8 @@ class Directory:
         self.gateways: set[tuple[str, str]] = set()
         self.door_gateways: set[tuple[str, str]] = set()
         self.tracked_bands: set[str] = set()
+        # Only consenting guests' rotating bands are registered: nobody else's ids even resolve.
+        self.resolver = EidResolver()
 
     def reload(self, session: Session) -> None:
         rows = session.exec(select(Venue.slug, Gateway.name, Gateway.role).join(Venue)).all()
@@ -22,19 +27,33 @@ class Directory:
         self.door_gateways.clear()
         self.door_gateways.update((v, g) for v, g, r in rows if r == GatewayRole.DOOR)
         bands = session.exec(
-            select(Band.advertiser_id)
+            select(Band)
             .join(Guest, col(Band.guest_id) == Guest.id)
             .where(or_(col(Guest.consent_greeting), col(Guest.consent_kitchen)))
         ).all()
         self.tracked_bands.clear()
-        self.tracked_bands.update(bands)
+        self.resolver.clear()
+        for band in bands:
+            self._track(band)
 
     def refresh_bands_of(self, session: Session, guest_id: int) -> None:
         """Re-derive tracking for one guest's bands, after consent or band links change."""
         guest = session.get(Guest, guest_id)
         consenting = guest is not None and (guest.consent_greeting or guest.consent_kitchen)
-        for advertiser_id in session.exec(select(Band.advertiser_id).where(Band.guest_id == guest_id)):
+        for band in session.exec(select(Band).where(Band.guest_id == guest_id)):
             if consenting:
-                self.tracked_bands.add(advertiser_id)
+                self._track(band)
             else:
-                self.tracked_bands.discard(advertiser_id)
+                self.tracked_bands.discard(band.advertiser_id)
+                self.resolver.forget(band.advertiser_id)
+
+    def _track(self, band: Band) -> None:
+        self.tracked_bands.add(band.advertiser_id)
+        if band.identity_key and band.rotation_exponent is not None and band.eid_epoch is not None:
+            rotating = RotatingBand(
+                band.advertiser_id,
+                bytes.fromhex(band.identity_key),
+                band.rotation_exponent,
+                band.eid_epoch.timestamp(),
+            )
+            self.resolver.register(rotating, time.time())

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import msgspec
 
 from maitre import wire
+from maitre.identity.resolver import EidResolver
 from maitre.ingest.dedupe import BatchDeduper
 from maitre.ingest.stats import Drop, IngestStats
 from maitre.presence import PresenceEngine, PresenceEvent
@@ -30,6 +31,7 @@ class Ingest:
         clock: Callable[[], float],
         max_payload_bytes: int = wire.MAX_PAYLOAD_BYTES,
         max_clock_skew: float = 30.0,
+        resolver: EidResolver | None = None,
     ) -> None:
         self.presence = presence
         self.known_gateways = known_gateways
@@ -37,6 +39,7 @@ class Ingest:
         self.clock = clock
         self.max_payload_bytes = max_payload_bytes
         self.max_clock_skew = max_clock_skew
+        self.resolver = resolver if resolver is not None else EidResolver()
         self.stats = IngestStats()
         self.dedupe = BatchDeduper()
 
@@ -67,8 +70,15 @@ class Ingest:
         skew = self.max_clock_skew
         tracked = self.tracked_bands
         observe = self.presence.observe
+        resolve = self.resolver.resolve
         events: list[PresenceEvent] = []
         for s in batch.sightings:
+            if s.id.startswith("eid:"):
+                band = resolve(s.id, now)
+                if band is None:
+                    stats.dropped_sightings[Drop.UNRESOLVED_EID] += 1
+                    continue
+                s = msgspec.structs.replace(s, id=band)
             if s.id not in tracked:
                 stats.dropped_sightings[Drop.UNTRACKED_BAND] += 1
                 continue

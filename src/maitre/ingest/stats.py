@@ -15,6 +15,7 @@ class Drop(StrEnum):
     DUPLICATE_BATCH = "duplicate_batch"
     CLOCK_SKEW = "clock_skew"  # sighting stamped too far from the service clock
     UNTRACKED_BAND = "untracked_band"  # unknown band, or its guest has not consented
+    UNRESOLVED_EID = "unresolved_eid"  # a rotating id no consenting band advertises now
     OVERLOAD = "overload"  # the service could not keep up
 
 

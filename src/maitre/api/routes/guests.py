@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from maitre.api.deps import ServiceDep, SessionDep, get_or_404
 from maitre.models import (
     Band,
-    BandBase,
+    BandCreate,
     BandRead,
     Guest,
     GuestBase,
@@ -65,7 +65,7 @@ def read_preferences(guest_id: int, session: SessionDep) -> Preference:
 
 
 @router.post("/bands", response_model=BandRead, status_code=201)
-def create_band(body: BandBase, session: SessionDep, service: ServiceDep) -> Band:
+def create_band(body: BandCreate, session: SessionDep, service: ServiceDep) -> Band:
     if body.guest_id is not None:
         get_or_404(session, Guest, body.guest_id, "guest")
     band = Band.model_validate(body)

@@ -1,0 +1,1 @@
+"""Band identity: rotating ephemeral ids (Eddystone-EID computation) and their central resolution."""

@@ -1,0 +1,76 @@
+"""A band advertising rotating ids is greeted through the broker; its ids mean nothing to others."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+
+import httpx
+import paho.mqtt.publish as publish
+import websockets
+from sqlalchemy.engine import Engine
+
+from maitre import wire
+from maitre.identity.eid import compute_eid
+from maitre.mqtt import BrokerAddress
+from tests.conftest import live_service
+from tests.factories import batch, seed_venue
+
+KEY = bytes.fromhex("00112233445566778899aabbccddeeff")
+
+
+async def test_rotating_band_is_resolved_and_greeted(engine: Engine, broker: BrokerAddress) -> None:
+    async with live_service(engine, broker) as live, httpx.AsyncClient(base_url=live.base) as client:
+        venue_id = await seed_venue(client)
+        guest = (
+            await client.post(
+                "/api/guests",
+                json={
+                    "first_name": "Aiko",
+                    "last_name": "Tanaka",
+                    "consent_greeting": True,
+                    "consent_kitchen": True,
+                },
+            )
+        ).json()
+        epoch = time.time() - 86_400  # registered yesterday
+        r = await client.post(
+            "/api/bands",
+            json={
+                "advertiser_id": "band:a1a2a3a4a5a6a7a8",
+                "guest_id": guest["id"],
+                "identity_key": KEY.hex(),
+                "rotation_exponent": 10,
+                "eid_epoch": epoch,
+            },
+        )
+        assert r.status_code == 201, r.text
+        assert "identity_key" not in r.json()  # the key is a secret: written, never read back
+        assert r.json()["rotating"] is True
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        reservation = {"venue_id": venue_id, "guest_id": guest["id"], "party_size": 2, "at": now}
+        assert (await client.post("/api/reservations", json=reservation)).status_code == 201
+
+        eid = "eid:" + compute_eid(KEY, 10, int(time.time() - epoch)).hex()
+        stranger = "eid:" + compute_eid(bytes(16), 10, int(time.time() - epoch)).hex()
+        topic = wire.sightings_topic("bistro", "door")
+        async with websockets.connect(f"{live.ws}/ws/bistro/host") as host:
+            for seq in range(8):
+                payload = wire.encode(batch("door", seq, [(eid, -50), (stranger, -50)]))
+                await asyncio.to_thread(
+                    publish.single, topic, payload, qos=1, hostname=broker.host, port=broker.port
+                )
+                await asyncio.sleep(0.25)
+            greets = []
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(3):
+                    async for frame in host:
+                        msg = json.loads(frame)
+                        if msg["type"] == "alert" and msg["kind"] == "greet":
+                            greets.append(msg["payload"]["name"])
+                            break
+        assert greets == ["Aiko"]
+        stats = (await client.get("/api/ingest/stats")).json()
+        assert stats["dropped_sightings"]["unresolved_eid"] == 8  # the stranger, every batch
