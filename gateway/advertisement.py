@@ -25,6 +25,11 @@ class Advertisement:
     def __repr__(self) -> str:
         return (
             f"Advertisement({self.address!r}, rssi={self.rssi}, t={self.t}, "
-            f"mfr={ {k: v.hex() for k, v in self.manufacturer_data.items()} }, "
-            f"svc={ {k: v.hex() for k, v in self.service_data.items()} })"
+            f"mfr={ {k: _hex(v) for k, v in self.manufacturer_data.items()} }, "
+            f"svc={ {k: _hex(v) for k, v in self.service_data.items()} })"
         )
+
+
+def _hex(data: object) -> str:
+    """Hex for bytes; anything else as it is, since a malformed advertisement is what gets logged."""
+    return data.hex() if isinstance(data, bytes | bytearray) else repr(data)

@@ -1,4 +1,4 @@
-"""The gateway agent: advertisements in, numbered sighting batches out over MQTT."""
+"""The gateway agent: advertisements in, numbered sighting batches out through the spool to MQTT."""
 
 from __future__ import annotations
 
@@ -6,136 +6,191 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable
 
-import paho.mqtt.client as paho
-
 from gateway.advertisement import Advertisement
-from gateway.beacons import decode
-from gateway.sources import AdvertisementSource
+from gateway.beacons.cache import FrameCache
+from gateway.lograte import RateLimitedLog
+from gateway.settings import ConfigRefused, RunSettings
+from gateway.sources import AdvertisementSource, ScanningSource
+from gateway.spool import Spool
+from gateway.uplink import Uplink
 from gateway.window import Window
 from maitre import wire
-from maitre.mqtt import BrokerAddress, make_client
+from maitre.mqtt import BrokerAddress
 
 log = logging.getLogger("maitre.gateway")
 
 VERSION = "0.1.0"
-# The wire contract's batching window: long enough to summarise ~5 packets of a 10 Hz band,
-# short enough that a walking guest moves under half a metre within one batch.
-DEFAULT_INTERVAL = 0.5
+# Wall clock and monotonic clock may disagree by scheduling jitter between two ticks; more than
+# this means the wall clock was stepped (NTP after boot, an operator, a dead RTC battery).
+CLOCK_JUMP_SECONDS = 2.0
 
 
 class GatewayStats:
-    __slots__ = ("advertisements", "batches", "decoded", "publish_errors", "sightings", "unknown")
+    """Counters since boot; the agent's telemetry reports them."""
+
+    __slots__ = (
+        "advertisements",
+        "batches",
+        "clock_jumps",
+        "config_refused",
+        "filtered",
+        "malformed",
+        "sightings",
+        "spool_failed",
+        "unknown",
+    )
 
     def __init__(self) -> None:
         self.advertisements = 0
-        self.decoded = 0
-        self.unknown = 0
+        self.unknown = 0  # no beacon frame we know
+        self.filtered = 0  # a beacon the venue's allow-lists exclude
+        self.malformed = 0  # the source handed over something that is not an advertisement
         self.batches = 0
         self.sightings = 0
-        self.publish_errors = 0
+        self.clock_jumps = 0
+        self.config_refused = 0
+        self.spool_failed = 0  # batches lost because the spool could not be written (disk full)
 
 
 class GatewayAgent:
-    """Decodes and aggregates advertisements; publishes a batch every interval."""
+    """Decodes and aggregates advertisements; every interval, spools a batch and pumps the spool."""
 
     def __init__(
         self,
         venue: str,
         gateway: str,
         broker: BrokerAddress,
-        interval: float = DEFAULT_INTERVAL,
+        settings: RunSettings | None = None,
+        *,
+        spool: Spool | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not wire.is_valid_name(venue) or not wire.is_valid_name(gateway):
             raise ValueError("venue and gateway names must be 1-64 of A-Z a-z 0-9 _ -")
-        if not 0 < interval <= 60:
-            raise ValueError("interval must be in (0, 60] seconds")
         self.venue = venue
         self.gateway = gateway
-        self.interval = interval
         self.clock = clock
+        self.local = settings or RunSettings()  # the command line's settings
+        self.settings = self.local  # what is in force: local, or a remote config on top
         self.boot = secrets.token_hex(6)
         self.seq = 0
         self.stats = GatewayStats()
         self.window = Window()
-        self._broker = broker
+        self.spool = spool if spool is not None else Spool()
+        self.uplink = Uplink(venue, gateway, broker, self.spool, self._online_status, self._on_config)
+        self.source: AdvertisementSource | None = None
+        self._frames = FrameCache()
+        self._filters = self.local.filters()
         self._sightings_topic = wire.sightings_topic(venue, gateway)
-        self._status_topic = wire.status_topic(venue, gateway)
-        self._client = make_client(broker, client_id=f"maitre-gw-{venue}-{gateway}")
-        self._client.will_set(
-            self._status_topic,
-            wire.encode(wire.GatewayStatus(v=1, state="offline")),
-            qos=wire.QOS,
-            retain=True,
-        )
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
+        self._telemetry_topic = wire.telemetry_topic(venue, gateway)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._warn = RateLimitedLog(log)
+        self._started = time.monotonic()
+        self._last_tick: tuple[float, float] | None = None  # (wall, monotonic)
+        self._telemetry_due = 0.0
+        self._period_start = (time.monotonic(), 0)  # (monotonic, advertisements so far)
+        self._period_advertisers: set[str] = set()
+        # Progress hooks for the command line; the service never needs them.
+        self.on_batch: Callable[[wire.SightingBatch], None] | None = None
+        self.on_telemetry: Callable[[wire.GatewayTelemetry], None] | None = None
 
-    # -- source side -------------------------------------------------------------------------
+    @property
+    def interval(self) -> float:
+        return self.settings.interval
+
+    # -- source side: the hot path, once per advertisement -----------------------------------------
 
     def on_advertisement(self, adv: Advertisement) -> None:
         """The source's callback: decode, drop unknown frames early, aggregate the rest."""
-        self.stats.advertisements += 1
-        found = decode(adv)
-        if found is None:
-            self.stats.unknown += 1
-            return
-        self.stats.decoded += 1
-        self.window.add(found[0], adv.rssi, adv.t, found[1])
+        stats = self.stats
+        stats.advertisements += 1
+        try:
+            frame = self._frames.identify(adv)
+            if frame is None:
+                stats.unknown += 1
+                return
+            ident = frame[1]
+            filters = self._filters
+            if filters is not None and not filters.accept(ident):
+                stats.filtered += 1
+                return
+            self.window.add(ident, adv.rssi, adv.t, frame[2])
+        except Exception as exc:  # a malformed advertisement must never stop the radio's callback
+            stats.malformed += 1
+            self._warn.warning("malformed", "skipped a malformed advertisement from %s: %r", adv.address, exc)
 
-    # -- MQTT side ---------------------------------------------------------------------------
+    # -- timer side: once per interval ------------------------------------------------------------
 
     def start(self) -> None:
-        """Connect in the background; paho retries until the broker answers."""
-        self._client.connect_async(self._broker.host, self._broker.port, keepalive=15)
-        self._client.loop_start()
+        """Connect in the background (paho retries until the broker answers)."""
+        with contextlib.suppress(RuntimeError):
+            self._loop = asyncio.get_running_loop()
+        self._started = time.monotonic()
+        self.uplink.start()
 
-    def stop(self) -> None:
-        """Publish a final batch and an offline status, then disconnect."""
-        self.flush()
-        info = self._client.publish(
-            self._status_topic, wire.encode(self._status("offline")), qos=wire.QOS, retain=True
-        )
-        with contextlib.suppress(RuntimeError, ValueError):
-            info.wait_for_publish(timeout=2)
-        self._client.disconnect()
-        self._client.loop_stop()
+    def tick(self) -> wire.SightingBatch | None:
+        """One interval's work: notice clock steps, spool the window, pump the spool, report."""
+        self._check_clock()
+        batch = self.flush()
+        try:
+            self.uplink.pump()
+        except sqlite3.Error as exc:  # the spool's file went bad: keep hearing, say so, try again
+            self._warn.warning("spool", "cannot read the spool %s: %s", self.spool.path, exc)
+        if time.monotonic() >= self._telemetry_due:
+            self.publish_telemetry()
+        return batch
 
     def flush(self) -> wire.SightingBatch | None:
-        """Publish what the window holds as the next numbered batch; None if it is empty."""
+        """Spool what the window holds as the next numbered batch; None if it is empty."""
         if not len(self.window):
             return None
+        now = self.clock()
+        sightings = self.window.drain(now)
         batch = wire.SightingBatch(
             v=1,
             venue=self.venue,
             gateway=self.gateway,
             boot=self.boot,
             seq=self.seq,
-            sent=self.clock(),
+            sent=now,
             window=self.interval,
-            sightings=self.window.drain(),
+            sightings=sightings,
         )
+        try:
+            self.spool.put(self._sightings_topic, self.boot, self.seq, wire.encode(batch))
+        except sqlite3.Error as exc:  # disk full, card failing: lose this batch, not the gateway
+            self.stats.spool_failed += 1
+            self._warn.warning("spool", "cannot write the spool %s: %s; batch dropped", self.spool.path, exc)
         self.seq += 1
-        info = self._client.publish(self._sightings_topic, wire.encode(batch), qos=wire.QOS)
-        if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
-            # NO_CONN still queues the message in paho's memory and sends it on reconnect.
-            self.stats.publish_errors += 1
-            log.warning("gateway %s: publish of batch %d failed: %s", self.gateway, batch.seq, info.rc)
         self.stats.batches += 1
-        self.stats.sightings += len(batch.sightings)
+        self.stats.sightings += len(sightings)
+        self._period_advertisers.update(s.id for s in sightings)
+        if self.on_batch is not None:
+            self.on_batch(batch)
         return batch
+
+    def stop(self) -> None:
+        """Spool the last window, give the broker a moment for what is in flight, say offline."""
+        self.flush()
+        self.uplink.stop(wire.encode(self._status("offline")))
+        if len(self.spool):
+            log.info("%d batches wait in the spool %s for the broker", len(self.spool), self.spool.path)
+        self.spool.close()
 
     async def run(self, source: AdvertisementSource) -> None:
         """Run the source and the batch timer until cancelled."""
+        self.source = source
+        self._apply_scanning()
         self.start()
         task = asyncio.create_task(source.run(self.on_advertisement))
         try:
             while not task.done():
                 await asyncio.sleep(self.interval)
-                self.flush()
+                self.tick()
             task.result()
         finally:
             task.cancel()
@@ -143,30 +198,117 @@ class GatewayAgent:
                 await task
             self.stop()
 
+    # -- telemetry ----------------------------------------------------------------------------------
+
+    def telemetry(self) -> wire.GatewayTelemetry:
+        """How the gateway is doing, over the period since the last call."""
+        mono = time.monotonic()
+        since, adv_before = self._period_start
+        period = max(mono - since, 1e-9)
+        stats = self.stats
+        report = wire.GatewayTelemetry(
+            v=1,
+            boot=self.boot,
+            version=VERSION,
+            t=self.clock(),
+            uptime=round(mono - self._started, 3),
+            period=round(period, 3),
+            adv_rate=round((stats.advertisements - adv_before) / period, 1),
+            advertisers=len(self._period_advertisers),
+            queue=self.uplink.queue_depth,
+            batches=stats.batches,
+            dropped=self._dropped(),
+            errors=self._errors(),
+            scanning=str(getattr(self.source, "mode", "none")),
+            interval=self.interval,
+            config_revision=self.settings.revision,
+        )
+        self._period_start = (mono, stats.advertisements)
+        self._period_advertisers = set()
+        return report
+
+    def publish_telemetry(self) -> None:
+        self._telemetry_due = time.monotonic() + self.settings.telemetry_interval
+        report = self.telemetry()
+        self.uplink.publish_now(self._telemetry_topic, wire.encode(report))
+        if self.on_telemetry is not None:
+            self.on_telemetry(report)
+
+    def _dropped(self) -> dict[str, int]:
+        stats, window = self.stats, self.window
+        counts = {
+            "unknown_frame": stats.unknown,
+            "filtered": stats.filtered,
+            "malformed": stats.malformed,
+            "bad_rssi": window.rejected_rssi,
+            "bad_time": window.rejected_time,
+            "spool_full": self.spool.dropped,
+            "spool_failed": stats.spool_failed,
+        }
+        return {k: v for k, v in counts.items() if v}
+
+    def _errors(self) -> dict[str, int]:
+        counts = {
+            "clock_jump": self.stats.clock_jumps,
+            "config_refused": self.stats.config_refused,
+            "connect_refused": self.uplink.refusals,
+            "publish_failed": self.uplink.publish_errors,
+        }
+        counts.update(getattr(self.source, "errors", {}))
+        return {k: v for k, v in counts.items() if v}
+
+    # -- remote config ------------------------------------------------------------------------------
+
+    def apply_config(self, payload: bytes) -> wire.GatewayConfigResult:
+        """Apply a remote config on top of the local settings, or refuse it and keep the last good one."""
+        try:
+            settings = self.local.overlay(payload)
+        except ConfigRefused as exc:
+            self.stats.config_refused += 1
+            log.warning("refused remote config (revision %s): %s", exc.revision, exc)
+            result = self._config_result(ok=False, revision=exc.revision, error=str(exc))
+        else:
+            self.settings = settings
+            self._filters = settings.filters()
+            self._apply_scanning()
+            log.info("applied remote config revision %s: %s", settings.revision, settings)
+            result = self._config_result(ok=True, revision=settings.revision)
+        self.uplink.report_config(wire.encode(result))
+        return result
+
+    def _config_result(self, ok: bool, revision: int | None, error: str = "") -> wire.GatewayConfigResult:
+        return wire.GatewayConfigResult(
+            v=1, ok=ok, revision=revision, t=self.clock(), in_force=self.settings.as_config(), error=error
+        )
+
+    def _on_config(self, payload: bytes) -> None:
+        """From paho's thread: apply on the agent's own loop, where the hot path reads the settings."""
+        if self._loop is None:
+            self.apply_config(payload)
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is closing: we are shutting down
+            self._loop.call_soon_threadsafe(self.apply_config, payload)
+
+    def _apply_scanning(self) -> None:
+        if isinstance(self.source, ScanningSource):
+            self.source.set_scanning(self.settings.scanning)
+
+    # -- clock ----------------------------------------------------------------------------------------
+
+    def _check_clock(self) -> None:
+        wall, mono = self.clock(), time.monotonic()
+        if self._last_tick is not None:
+            last_wall, last_mono = self._last_tick
+            step = (wall - last_wall) - (mono - last_mono)
+            if abs(step) > CLOCK_JUMP_SECONDS:
+                self.stats.clock_jumps += 1
+                self._warn.warning(
+                    "clock", "gateway clock stepped by %+.1f s; sightings are stamped in the new time", step
+                )
+        self._last_tick = (wall, mono)
+
     def _status(self, state: str) -> wire.GatewayStatus:
         return wire.GatewayStatus(v=1, state=state, boot=self.boot, version=VERSION, t=self.clock())  # type: ignore[arg-type]
 
-    def _on_connect(
-        self,
-        client: paho.Client,
-        userdata: object,
-        flags: paho.ConnectFlags,
-        reason: paho.ReasonCode,
-        properties: paho.Properties | None,
-    ) -> None:
-        if reason.is_failure:
-            log.error("gateway %s: broker refused the connection: %s", self.gateway, reason)
-            return
-        log.info("gateway %s connected to %s", self.gateway, self._broker.url())
-        client.publish(self._status_topic, wire.encode(self._status("online")), qos=wire.QOS, retain=True)
-
-    def _on_disconnect(
-        self,
-        client: paho.Client,
-        userdata: object,
-        flags: paho.DisconnectFlags,
-        reason: paho.ReasonCode,
-        properties: paho.Properties | None,
-    ) -> None:
-        if reason.is_failure:
-            log.warning("gateway %s lost the broker (%s); reconnecting", self.gateway, reason)
+    def _online_status(self) -> bytes:
+        return wire.encode(self._status("online"))

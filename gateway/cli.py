@@ -1,31 +1,258 @@
-"""The `maitre-gateway` command: decode raw advertisements by hand."""
+"""The `maitre-gateway` command: run the agent in the field (or on a simulated crowd), decode by hand."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import dataclasses
 import json
+import logging
+import os
 import re
+import signal
+import sqlite3
+from pathlib import Path
+from typing import Any
 
 from gateway.ad import parse_advertising_data
 from gateway.advertisement import Advertisement
 from gateway.beacons import identify, telemetry
+from gateway.settings import DEFAULT_INTERVAL, DEFAULT_TELEMETRY_INTERVAL, RunSettings
+from gateway.spool import DEFAULT_MAX_BATCHES
+from maitre import wire
+from maitre.mqtt import BrokerAddress
+
+log = logging.getLogger("maitre.gateway")
 
 _HEX_RE = re.compile(r"[0-9a-fA-F]*")
+
+
+def default_spool() -> Path:
+    """systemd's StateDirectory= when run as a service, else the user's state directory."""
+    state = os.environ.get("STATE_DIRECTORY") or Path.home() / ".local" / "state" / "maitre-gateway"
+    return Path(state) / "spool.sqlite3"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="maitre-gateway", description="Maître gateway agent")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    run = sub.add_parser("run", help="scan for bands and beacons and publish batches to the venue service")
+    run.add_argument("--venue", required=True, help="venue name, as registered with the service")
+    run.add_argument("--gateway", required=True, help="this gateway's name, as registered with the service")
+    run.add_argument(
+        "--mqtt-url",
+        default=os.environ.get("MAITRE_MQTT_URL"),
+        help="mqtt://[user:pass@]host[:port] or mqtts://… (env MAITRE_MQTT_URL); "
+        "with --simulate and none given, an embedded broker",
+    )
+    run.add_argument("--adapter", help="Bluetooth adapter, e.g. hci0 (default: the system's default)")
+    run.add_argument(
+        "--interval", type=float, default=DEFAULT_INTERVAL, help="batch window, seconds (default 0.5)"
+    )
+    run.add_argument(
+        "--spool", type=Path, default=default_spool(), help="store-and-forward file (default %(default)s)"
+    )
+    run.add_argument(
+        "--spool-max",
+        type=int,
+        default=DEFAULT_MAX_BATCHES,
+        help="batches kept while the broker is away; beyond, the oldest go (default %(default)s)",
+    )
+    mode = run.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--passive",
+        dest="scanning",
+        action="store_const",
+        const="passive",
+        help="listen only (default); falls back to active where the radio cannot",
+    )
+    mode.add_argument(
+        "--active", dest="scanning", action="store_const", const="active", help="ask for scan responses"
+    )
+    run.add_argument(
+        "--ibeacon-uuid", action="append", default=[], metavar="UUID", help="allow only these iBeacon UUIDs"
+    )
+    run.add_argument(
+        "--eddystone-namespace",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="allow only these Eddystone namespaces",
+    )
+    run.add_argument("--telemetry-interval", type=float, default=DEFAULT_TELEMETRY_INTERVAL, help="seconds")
+    run.add_argument(
+        "--simulate", action="store_true", help="hear the simulated demo bistro's crowd instead of a radio"
+    )
+    run.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+
     decode = sub.add_parser("decode", help="decode raw advertising data, one JSON object per line")
     decode.add_argument(
         "hex", nargs="+", metavar="HEX", help="advertising data in hex, spaces and colons allowed"
     )
 
-    # The agent's `run` subcommand (issue 3) is still to come: declare it here, dispatch on args.command.
     args = parser.parse_args(argv)
-    return _decode(args.hex)
+    if args.command == "decode":
+        return _decode(args.hex)
+    return _run(run, args)
+
+
+# -- run ----------------------------------------------------------------------------------------------
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for option, name in (("--venue", args.venue), ("--gateway", args.gateway)):
+        if not wire.is_valid_name(name):
+            parser.error(f"{option} {name!r}: use 1-64 of A-Z a-z 0-9 _ -")
+    try:
+        settings = RunSettings(
+            interval=args.interval,
+            scanning=args.scanning or "passive",
+            ibeacon_uuids=tuple(args.ibeacon_uuid),
+            eddystone_namespaces=tuple(args.eddystone_namespace),
+            telemetry_interval=args.telemetry_interval,
+        )
+        settings.filters()
+    except ValueError as exc:
+        parser.error(f"{_option_for(str(exc))}: {exc}")
+    if args.spool_max < 1:
+        parser.error("--spool-max: keep at least one batch")
+
+    broker: BrokerAddress | None = None
+    if args.mqtt_url:
+        try:
+            broker = BrokerAddress.parse(args.mqtt_url)
+        except ValueError as exc:
+            parser.error(f"--mqtt-url: {exc}")
+    elif not args.simulate:
+        parser.error("--mqtt-url (or MAITRE_MQTT_URL) is required")
+
+    from gateway.spool import Spool
+
+    source, air = _source(parser, args)
+    try:
+        spool = Spool(args.spool, max_batches=args.spool_max)
+    except (OSError, sqlite3.Error) as exc:
+        parser.error(f"--spool {args.spool}: {exc}")
+
+    embedded: Any = None
+    if broker is None:
+        embedded, broker = _embedded_broker(parser)
+    try:
+        log.info(
+            "gateway %s/%s: broker %s, spool %s (%d waiting), %s",
+            args.venue,
+            args.gateway,
+            broker.url(),
+            args.spool,
+            len(spool),
+            "simulated crowd" if air else f"adapter {args.adapter or 'default'}",
+        )
+        asyncio.run(_serve(args, broker, settings, spool, source, air))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+async def _serve(
+    args: argparse.Namespace,
+    broker: BrokerAddress,
+    settings: RunSettings,
+    spool: Any,
+    source: Any,
+    air: Any,
+) -> None:
+    from gateway.agent import GatewayAgent
+
+    agent = GatewayAgent(args.venue, args.gateway, broker, settings, spool=spool)
+    agent.on_telemetry = _print_telemetry
+    if air is not None:
+        agent.on_batch = _print_batch
+    main = asyncio.current_task()
+    assert main is not None
+    loop = asyncio.get_running_loop()
+    # systemd stops a service with SIGTERM: finish like Ctrl-C, spooling the last window.
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGTERM, main.cancel)
+    tasks = [asyncio.create_task(agent.run(source))]
+    if air is not None:
+        tasks.append(asyncio.create_task(air.run()))
+    try:
+        await asyncio.gather(*tasks)
+    except asyncio.CancelledError:
+        pass
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _source(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[Any, Any]:
+    if args.simulate:
+        from gateway.simulation import demo_air, placements
+        from gateway.sources.simulated import SimulatedSource
+
+        air = demo_air(args.venue)
+        if args.gateway not in placements(air):
+            parser.error(f"--gateway {args.gateway!r}: with --simulate, one of {', '.join(placements(air))}")
+        return SimulatedSource(air, args.gateway), air
+    try:
+        from gateway.sources.ble import BleakSource
+    except ImportError as exc:
+        parser.error(f"BLE scanning needs bleak: install maitre[gateway] ({exc})")
+    return BleakSource(adapter=args.adapter, scanning=args.scanning or "passive"), None
+
+
+def _embedded_broker(parser: argparse.ArgumentParser) -> tuple[Any, BrokerAddress]:
+    try:
+        from maitre.broker import free_port, start_embedded_broker
+    except ImportError:
+        parser.error("--mqtt-url is required (no embedded broker installed: it comes with maitre[service])")
+    return start_embedded_broker(free_port())
+
+
+def _option_for(message: str) -> str:
+    """Which command-line option a settings error is about."""
+    for word, option in (
+        ("telemetry", "--telemetry-interval"),
+        ("interval", "--interval"),
+        ("iBeacon", "--ibeacon-uuid"),
+        ("Eddystone", "--eddystone-namespace"),
+    ):
+        if word in message:
+            return option
+    return "settings"
+
+
+def _print_telemetry(t: wire.GatewayTelemetry) -> None:
+    dropped = ", ".join(f"{k} {v}" for k, v in sorted(t.dropped.items())) or "none"
+    errors = ", ".join(f"{k} {v}" for k, v in sorted(t.errors.items()))
+    log.info(
+        "%.0f adv/s, %d advertisers, %d batches, queue %d, scanning %s; dropped: %s%s",
+        t.adv_rate,
+        t.advertisers,
+        t.batches,
+        t.queue,
+        t.scanning,
+        dropped,
+        f"; errors: {errors}" if errors else "",
+    )
+
+
+def _print_batch(batch: wire.SightingBatch) -> None:
+    heard = ", ".join(f"{s.id} {s.rssi:.0f} dBm ×{s.n}" for s in batch.sightings)
+    log.info("batch %d: %s", batch.seq, heard)
+
+
+# -- decode -------------------------------------------------------------------------------------------
 
 
 def _decode(texts: list[str]) -> int:

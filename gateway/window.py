@@ -7,6 +7,9 @@ from maitre.wire import Sighting
 # Physical bounds for a received BLE signal: outside them the radio or the driver is broken.
 RSSI_MIN = -127.0
 RSSI_MAX = 20.0
+# Timestamps are unix seconds; anything before 1970 or after 2100 (or NaN) is a broken clock or
+# source, and one such value would make the whole batch invalid on the wire.
+TIME_MAX = 4_102_444_800.0
 
 
 class _Tally:
@@ -23,15 +26,19 @@ class _Tally:
 class Window:
     """Collects advertisements until drained; not thread-safe (one source thread feeds it)."""
 
-    __slots__ = ("_tallies", "rejected_rssi")
+    __slots__ = ("_tallies", "rejected_rssi", "rejected_time")
 
     def __init__(self) -> None:
         self._tallies: dict[str, _Tally] = {}
         self.rejected_rssi = 0
+        self.rejected_time = 0
 
     def add(self, ident: str, rssi: float, t: float, tx: int | None) -> None:
-        if not RSSI_MIN <= rssi <= RSSI_MAX:
+        if not RSSI_MIN <= rssi <= RSSI_MAX:  # also false for NaN
             self.rejected_rssi += 1
+            return
+        if not 0.0 <= t <= TIME_MAX:
+            self.rejected_time += 1
             return
         tally = self._tallies.get(ident)
         if tally is None:
@@ -49,16 +56,21 @@ class Window:
     def __len__(self) -> int:
         return len(self._tallies)
 
-    def drain(self) -> list[Sighting]:
-        """Return the window's sightings and start a new window."""
+    def drain(self, now: float | None = None) -> list[Sighting]:
+        """Return the window's sightings and start a new window.
+
+        With `now`, no sighting is stamped later than it: after the gateway clock stepped back,
+        advertisements heard before the step would otherwise claim to come from the future.
+        """
         tallies, self._tallies = self._tallies, {}
+        horizon = TIME_MAX if now is None else now
         return [
             Sighting(
                 id=ident,
                 rssi=round(t.rssi_sum / t.n, 1),
                 rssi_max=t.rssi_max,
                 n=t.n,
-                t=round(t.last_t, 3),
+                t=round(min(t.last_t, horizon), 3),
                 tx=t.tx,
             )
             for ident, t in tallies.items()

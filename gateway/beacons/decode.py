@@ -45,20 +45,30 @@ class Frame(NamedTuple):
 def identify(adv: Advertisement) -> Frame | None:
     """Return the first identifying frame of the advertisement, or None if it carries none we know."""
     for company, data in adv.manufacturer_data.items():
-        entry = _BY_COMPANY.get(company)
-        if entry is not None:
-            found = entry[1](data)
-            if found is not None:
-                return _frame(entry[0], found)
-        found = decode_altbeacon(data)
-        if found is not None:
-            return _frame("altbeacon", found)
+        frame = identify_manufacturer_data(company, data)
+        if frame is not None:
+            return frame
     eddystone = adv.service_data.get(EDDYSTONE_SERVICE_UUID)
-    if eddystone is not None:
-        found = decode_eddystone(eddystone)
+    return None if eddystone is None else identify_eddystone(eddystone)
+
+
+def identify_manufacturer_data(company: int, data: bytes) -> Frame | None:
+    """The frame in one company's manufacturer data, or None."""
+    entry = _BY_COMPANY.get(company)
+    if entry is not None:
+        found = entry[1](data)
         if found is not None:
-            return _frame("eddystone-uid" if eddystone[0] == FRAME_UID else "eddystone-eid", found)
-    return None
+            return _frame(entry[0], found)
+    found = decode_altbeacon(data)
+    return None if found is None else _frame("altbeacon", found)
+
+
+def identify_eddystone(data: bytes) -> Frame | None:
+    """The identifying frame in Eddystone service data (UID or EID), or None."""
+    found = decode_eddystone(data)
+    if found is None:
+        return None
+    return _frame("eddystone-uid" if data[0] == FRAME_UID else "eddystone-eid", found)
 
 
 def decode(adv: Advertisement, filters: Filters | None = None) -> Decoded | None:

@@ -11,6 +11,8 @@ from gateway.sources.base import AdvertisementSink
 class SimulatedSource:
     """Hears what the simulated air delivers to one gateway placement."""
 
+    mode = "simulated"
+
     def __init__(self, air: Air, gateway: str) -> None:
         self.air = air
         self.gateway = gateway

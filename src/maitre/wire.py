@@ -83,12 +83,85 @@ class GatewayStatus(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     t: UnixTime | None = None  # absent in the last will, which is written before it is sent
 
 
+ScanningMode = Literal["passive", "active"]
+# Canonical or bare: "f7826da6-4fa2-4e98-8024-bc5b71e0893e" or "f7826da64fa24e988024bc5b71e0893e".
+IBEACON_UUID_PATTERN: Final = (
+    r"^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$"
+)
+EDDYSTONE_NAMESPACE_PATTERN: Final = r"^(?:0x)?[0-9A-Fa-f]{20}$"
+# An allow-list is a venue's own beacons: a few dozen UUIDs at most, never thousands.
+MAX_ALLOW_LIST: Final = 256
+
+
+class GatewayConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """Retained on the config topic; the gateway applies it without a restart.
+
+    An absent (or null) field leaves the gateway's own setting, from its command line, in force.
+    """
+
+    v: Literal[1]
+    revision: Annotated[int, msgspec.Meta(ge=0)] = 0  # echoed in the result: which config took
+    interval: Annotated[float, msgspec.Meta(gt=0, le=60)] | None = None  # batch window, seconds
+    scanning: ScanningMode | None = None  # passive falls back to active where the radio cannot
+    ibeacon_uuids: (
+        Annotated[
+            list[Annotated[str, msgspec.Meta(pattern=IBEACON_UUID_PATTERN)]],
+            msgspec.Meta(max_length=MAX_ALLOW_LIST),
+        ]
+        | None
+    ) = None  # allow-list; empty allows every iBeacon
+    eddystone_namespaces: (
+        Annotated[
+            list[Annotated[str, msgspec.Meta(pattern=EDDYSTONE_NAMESPACE_PATTERN)]],
+            msgspec.Meta(max_length=MAX_ALLOW_LIST),
+        ]
+        | None
+    ) = None  # allow-list; empty allows every Eddystone-UID
+    telemetry_interval: Annotated[float, msgspec.Meta(ge=1, le=3600)] | None = None  # seconds
+
+
+class GatewayConfigResult(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """Retained on config-result: whether the last config was applied, and what is in force now."""
+
+    v: Literal[1]
+    ok: bool
+    revision: int | None  # of the config answered; None when it could not be read at all
+    t: UnixTime
+    in_force: GatewayConfig  # every field filled in: the settings the gateway runs with
+    error: str = ""  # why the config was refused; the gateway keeps the last good one
+
+
+class GatewayTelemetry(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """Published every telemetry interval on the telemetry topic: how the gateway is doing."""
+
+    v: Literal[1]
+    boot: str
+    version: str
+    t: UnixTime
+    uptime: Annotated[float, msgspec.Meta(ge=0)]  # seconds since the agent started
+    period: Annotated[float, msgspec.Meta(ge=0)]  # seconds the rate and count below cover
+    adv_rate: Annotated[float, msgspec.Meta(ge=0)]  # advertisements heard per second in the period
+    advertisers: Annotated[int, msgspec.Meta(ge=0)]  # distinct advertisers batched in the period
+    queue: Annotated[int, msgspec.Meta(ge=0)]  # batches spooled, not yet acknowledged by the broker
+    batches: Annotated[int, msgspec.Meta(ge=0)]  # batches made since boot
+    dropped: dict[str, int]  # advertisements and batches dropped since boot, by reason
+    errors: dict[str, int]  # faults since boot, by kind (see docs/protocol.md)
+    scanning: str  # the mode the radio really runs: passive, active, simulated, or stopped
+    interval: float  # batch window in force, seconds
+    config_revision: int | None = None  # revision of the remote config in force, if any
+
+
 _batch_decoder = msgspec.json.Decoder(SightingBatch)
 _status_decoder = msgspec.json.Decoder(GatewayStatus)
+_config_decoder = msgspec.json.Decoder(GatewayConfig)
+_config_result_decoder = msgspec.json.Decoder(GatewayConfigResult)
+_telemetry_decoder = msgspec.json.Decoder(GatewayTelemetry)
 _encoder = msgspec.json.Encoder()
 
+Message = SightingBatch | GatewayStatus | GatewayConfig | GatewayConfigResult | GatewayTelemetry
 
-def encode(message: SightingBatch | GatewayStatus) -> bytes:
+
+def encode(message: Message) -> bytes:
     """Serialise a message for the wire (compact JSON)."""
     return _encoder.encode(message)
 
@@ -101,6 +174,21 @@ def decode_batch(payload: bytes) -> SightingBatch:
 def decode_status(payload: bytes) -> GatewayStatus:
     """Decode and validate a gateway status message."""
     return _status_decoder.decode(payload)
+
+
+def decode_config(payload: bytes) -> GatewayConfig:
+    """Decode and validate a gateway config; raises msgspec.ValidationError or msgspec.DecodeError."""
+    return _config_decoder.decode(payload)
+
+
+def decode_config_result(payload: bytes) -> GatewayConfigResult:
+    """Decode and validate a gateway's answer to a config."""
+    return _config_result_decoder.decode(payload)
+
+
+def decode_telemetry(payload: bytes) -> GatewayTelemetry:
+    """Decode and validate a gateway telemetry message."""
+    return _telemetry_decoder.decode(payload)
 
 
 def sightings_topic(venue: str, gateway: str) -> str:
@@ -117,6 +205,10 @@ def config_topic(venue: str, gateway: str) -> str:
 
 def telemetry_topic(venue: str, gateway: str) -> str:
     return f"{TOPIC_ROOT}/{_name(venue)}/gw/{_name(gateway)}/telemetry"
+
+
+def config_result_topic(venue: str, gateway: str) -> str:
+    return f"{TOPIC_ROOT}/{_name(venue)}/gw/{_name(gateway)}/config-result"
 
 
 # What the venue service subscribes to: every kind from every gateway, in every protocol
@@ -164,7 +256,14 @@ def eid_id(raw: bytes) -> str:
 def json_schemas() -> dict[str, dict[str, object]]:
     """JSON Schema documents for each payload, as committed under docs/schemas/."""
     out: dict[str, dict[str, object]] = {}
-    for name, cls in (("sighting-batch", SightingBatch), ("gateway-status", GatewayStatus)):
+    kinds: tuple[tuple[str, type[msgspec.Struct]], ...] = (
+        ("sighting-batch", SightingBatch),
+        ("gateway-status", GatewayStatus),
+        ("gateway-config", GatewayConfig),
+        ("gateway-config-result", GatewayConfigResult),
+        ("gateway-telemetry", GatewayTelemetry),
+    )
+    for name, cls in kinds:
         schema = msgspec.json.schema(cls)
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"urn:maitre:v{PROTOCOL_VERSION}:{name}"

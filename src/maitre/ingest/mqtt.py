@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import paho.mqtt.client as paho
 
@@ -30,11 +30,13 @@ class MqttIngress:
         loop: asyncio.AbstractEventLoop,
         stats: IngestStats,
         on_status: Callable[[str, str, bytes], None],
+        foreign_subscriptions: Sequence[str] = (),
     ) -> None:
         self.broker = broker
         self.loop = loop
         self.stats = stats
         self.on_status = on_status
+        self.foreign_subscriptions = foreign_subscriptions  # other makes' topics, when mapped
         self.inbox: asyncio.Queue[Message] = asyncio.Queue(INBOX_LIMIT)
         self.connected = asyncio.Event()
         # Persistent session: while the service is down the broker keeps its QoS 1 messages.
@@ -67,6 +69,8 @@ class MqttIngress:
         # One wildcard for every version and kind: overlapping subscriptions would make the
         # broker deliver some messages twice; unknown versions must still be seen to be counted.
         client.subscribe(wire.ANY_VERSION_SUBSCRIPTION, wire.QOS)
+        for topic in self.foreign_subscriptions:
+            client.subscribe(topic, wire.QOS)
         log.info("ingest connected to %s (session present: %s)", self.broker.url(), flags.session_present)
         self.loop.call_soon_threadsafe(self.connected.set)
 
