@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -9,8 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import websockets
 
 from maitre import wire
+from maitre.presence import PresenceEvent
 
 
 @dataclass
@@ -102,4 +106,62 @@ def batch(
         sent=now,
         window=0.5,
         sightings=[wire.Sighting(id=i, rssi=r, rssi_max=r, n=5, t=now, tx=-59) for i, r in sightings],
+    )
+
+
+async def open_screen(
+    ws_base: str, token: str, role: str = "host", venue: str = "bistro", since: int = 0
+) -> tuple[websockets.ClientConnection, dict[str, Any]]:
+    """A screen's websocket after its hello; returns it with the opening frame (snapshot or resume)."""
+    ws = await websockets.connect(f"{ws_base}/ws/{venue}/{role}")
+    await ws.send(json.dumps({"type": "hello", "token": token, "since": since}))
+    opening = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    assert opening["type"] in ("snapshot", "resume"), opening
+    return ws, opening
+
+
+def presence(band: str, kind: str = "arrived", venue: str = "bistro") -> PresenceEvent:
+    """A presence event stamped now, as the presence engine would emit it at the door."""
+    return PresenceEvent(venue, band, kind, time.time(), "door", 1.0, 0.9)  # type: ignore[arg-type]
+
+
+async def next_alerts(ws: websockets.ClientConnection, n: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+    """The next n alert frames a screen receives (other frames skipped)."""
+    got: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout):
+        while len(got) < n:
+            msg = json.loads(await ws.recv())
+            if msg["type"] == "alert":
+                got.append(msg)
+    return got
+
+
+async def no_more_frames(ws: websockets.ClientConnection, wait: float = 0.5) -> None:
+    """Fail if the screen receives anything within `wait` seconds."""
+    try:
+        async with asyncio.timeout(wait):
+            msg = await ws.recv()
+    except TimeoutError:
+        return
+    raise AssertionError(f"unexpected frame {msg!r}")
+
+
+async def staff_action(
+    client: httpx.AsyncClient,
+    token: str,
+    kind: str,
+    rid: int,
+    action_id: str | None = None,
+    table: str | None = None,
+) -> httpx.Response:
+    """POST a staff action as a screen would."""
+    body: dict[str, object] = {
+        "action_id": action_id or secrets.token_hex(8),
+        "kind": kind,
+        "reservation_id": rid,
+    }
+    if table is not None:
+        body["table"] = table
+    return await client.post(
+        "/api/venues/bistro/actions", json=body, headers={"Authorization": f"Bearer {token}"}
     )

@@ -66,8 +66,7 @@ async def test_missing_things_are_404_with_a_reason(client: httpx.AsyncClient) -
         "/api/venues/nowhere",
         "/api/guests/999",
         "/api/reservations/999",
-        "/api/venues/nowhere/alerts",
-    ):
+    ):  # /api/venues/{slug}/alerts needs a staff token: tests/test_auth.py
         r = await client.get(path)
         assert r.status_code == 404, path
         assert "no " in r.json()["detail"]

@@ -21,7 +21,7 @@ from gateway.sources.simulated import SimulatedSource
 from maitre import wire
 from maitre.mqtt import BrokerAddress
 from tests.conftest import live_service
-from tests.factories import batch, seed_guest, seed_venue
+from tests.factories import batch, open_screen, seed_guest, seed_venue
 
 # A quiet evening's radio, so the scene below plays out the same way every run.
 CALM_RADIO = RadioModel(shadowing_db=1.5, fading_db=1.5, loss=0.05)
@@ -58,10 +58,9 @@ async def test_guest_is_greeted_once_and_kitchen_starts_once_while_others_get_no
 
         host_frames: list[dict[str, Any]] = []
         kitchen_frames: list[dict[str, Any]] = []
-        async with (
-            websockets.connect(f"{live.ws}/ws/bistro/host") as host,
-            websockets.connect(f"{live.ws}/ws/bistro/kitchen") as kitchen,
-        ):
+        host, _ = await open_screen(live.ws, live.token("host"), "host")
+        kitchen, _ = await open_screen(live.ws, live.token("kitchen"), "kitchen")
+        async with host, kitchen:
             readers = [
                 asyncio.create_task(collect(host, host_frames)),
                 asyncio.create_task(collect(kitchen, kitchen_frames)),
@@ -124,7 +123,8 @@ async def test_malformed_messages_are_counted_and_the_service_keeps_greeting(
             port=port,
         )
 
-        async with websockets.connect(f"{live.ws}/ws/bistro/host") as host:
+        host, _ = await open_screen(live.ws, live.token("host"), "host")
+        async with host:
             # Then Sarah walks up to the host stand: batches every half second, strong signal.
             for seq in range(8):
                 payload = wire.encode(batch("door", seq, [(sarah.advertiser_id, -50)]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from maitre.models import AlertRead
 
@@ -29,6 +30,19 @@ class AlertHub:
 
     def __init__(self) -> None:
         self._subs: dict[tuple[str, str], set[Subscription]] = {}
+        self._writing = asyncio.Lock()
+
+    async def record(self, write: Callable[[], list[AlertRead]]) -> list[AlertRead]:
+        """Run `write` (a committing database write, in a thread), then publish what it returns.
+
+        Writers take turns, so alerts reach the hub in the order they were numbered: a screen
+        skips a sequence number lower than the last one it showed, and must never need to.
+        """
+        async with self._writing:
+            alerts = await asyncio.to_thread(write)
+            for alert in alerts:
+                self.publish(alert)
+        return alerts
 
     def subscribe(self, venue: str, role: str) -> Subscription:
         sub = Subscription(venue, role)

@@ -1,4 +1,4 @@
-"""Writing and reading alerts. Writes are transactional and idempotent per reservation and kind."""
+"""Writing and reading the screen event log. Writes are transactional and idempotent per dedupe key."""
 
 from __future__ import annotations
 
@@ -16,19 +16,16 @@ def append_alert(
     kind: AlertKind,
     reservation_id: int | None,
     payload: dict[str, object],
+    dedupe_key: str | None = None,
 ) -> Alert | None:
-    """Add an alert with the venue's next sequence number; None if this one was already issued.
+    """Add an alert with the venue's next sequence number; None if its dedupe key was already used.
 
     The sequence counter is bumped with an UPDATE … RETURNING inside the caller's transaction,
     so concurrent writers serialise on the venue row and numbers are never reused.
     """
     assert venue.id is not None
-    if reservation_id is not None:
-        issued = session.exec(
-            select(Alert.id).where(Alert.reservation_id == reservation_id, Alert.kind == kind)
-        ).first()
-        if issued is not None:
-            return None
+    if dedupe_key is not None and find_alert(session, venue, dedupe_key) is not None:
+        return None
     try:
         with session.begin_nested():
             seq = session.execute(
@@ -43,6 +40,7 @@ def append_alert(
                 role=role,
                 kind=kind,
                 reservation_id=reservation_id,
+                dedupe_key=dedupe_key,
                 payload=payload,
             )
             session.add(alert)
@@ -51,6 +49,21 @@ def append_alert(
         # A concurrent writer issued it first; the savepoint rolled our seq bump back too.
         return None
     return alert
+
+
+def find_alert(session: Session, venue: Venue, dedupe_key: str) -> Alert | None:
+    return session.exec(
+        select(Alert).where(Alert.venue_id == venue.id, Alert.dedupe_key == dedupe_key)
+    ).first()
+
+
+def lock_venue_log(session: Session, venue: Venue) -> None:
+    """Take the venue's log lock for the rest of the transaction (row lock; SQLite's write lock).
+
+    A staff action reads the state it changes only after this, so two screens acting at once on
+    the same party are serialised and the second one sees the first one's result.
+    """
+    session.execute(update(Venue).where(col(Venue.id) == venue.id).values(alert_seq=col(Venue.alert_seq)))
 
 
 def alerts_since(

@@ -11,7 +11,8 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
-from maitre.api.routes import guests, reservations, screens, system, venues
+from maitre.api.routes import actions, guests, parties, reservations, screens, system, venues
+from maitre.auth import signer_for
 from maitre.config import Settings
 from maitre.db import make_engine
 from maitre.mqtt import BrokerAddress
@@ -37,7 +38,9 @@ def create_app(settings: Settings, broker: BrokerAddress | None, engine: Engine 
         lifespan=lifespan,
     )
     app.state.service = service
-    for module in (venues, guests, reservations, screens, system):
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    app.state.signer = signer_for(secret)
+    for module in (venues, guests, reservations, parties, screens, actions, system):
         app.include_router(module.router)
     static = resources.files("maitre.web") / "static"
     app.mount("/screens", StaticFiles(directory=str(static), html=True), name="screens")

@@ -1,4 +1,4 @@
-"""Shared dependencies: database sessions and the running service."""
+"""Shared dependencies: database sessions, the running service and staff tokens."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, select
 
+from maitre.auth import InvalidToken, StaffClaims, TokenSigner
 from maitre.db import session_scope
 from maitre.models import Venue
 from maitre.service import VenueService
@@ -24,7 +26,35 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 ServiceDep = Annotated[VenueService, Depends(get_service)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# "function" scope: commit before the response is sent. The default ("request") commits after
+# it, so a client's next request could miss what the previous response said was created.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="a staff token from `maitre token`")
+
+
+def staff_claims(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> StaffClaims:
+    """The verified claims of the request's `Authorization: Bearer` staff token; 401 without one."""
+    if credentials is None:
+        raise HTTPException(401, "a staff token is required", headers={"WWW-Authenticate": "Bearer"})
+    signer: TokenSigner = request.app.state.signer
+    try:
+        return signer.verify(credentials.credentials)
+    except InvalidToken as exc:
+        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+
+
+StaffDep = Annotated[StaffClaims, Depends(staff_claims)]
+
+
+def require_screen(claims: StaffClaims, slug: str, screen: str) -> None:
+    """403 unless the token opens this venue's `screen` (host or kitchen)."""
+    if claims.venue != slug:
+        raise HTTPException(403, "the token is for another venue")
+    if not claims.may_open(slug, screen):
+        raise HTTPException(403, f"a {claims.role.value} token does not open the {screen} screen")
 
 
 def venue_by_slug(session: Session, slug: str) -> Venue:

@@ -1,4 +1,4 @@
-"""Match a band's presence to its guest's reservation and issue the greet and kitchen alerts."""
+"""Match a band's presence to its party's reservation and issue the greet and kitchen alerts."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, or_, select
 
-from maitre.alerts.store import append_alert, to_read
+from maitre.alerts.store import append_alert, find_alert, to_read
 from maitre.db import session_scope
+from maitre.hospitality.party import Party, booking_name, display_name, earlier_visits, load_party
 from maitre.models import (
     OPEN_STATUSES,
     Alert,
@@ -18,22 +20,35 @@ from maitre.models import (
     AlertRead,
     Band,
     Guest,
+    GuestArrival,
+    PartyMember,
     Preference,
     PreOrderItem,
     Reservation,
     ReservationStatus,
     ScreenRole,
     Venue,
+    row_id,
 )
 from maitre.presence import PresenceEvent
 
 log = logging.getLogger("maitre.hospitality")
 
 
+# An unhurried walk up to a restaurant door; guests slow down at the end, so the ETA errs early.
+WALKING_SPEED_M_S = 1.3
+
+
 @dataclass(frozen=True)
 class ArrivalWindow:
     early: timedelta  # how long before the reservation time a guest may arrive
     late: timedelta  # how long after
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    kitchen_on_approach_minutes: int = 25  # items this slow start when the party approaches
+    vip_visits: int = 5  # earlier visits that make a guest a VIP
 
 
 def _utc(ts: float) -> datetime:
@@ -43,9 +58,10 @@ def _utc(ts: float) -> datetime:
 class Arrivals:
     """Applies presence events to reservations; returns the alerts it issued, already committed."""
 
-    def __init__(self, engine: Engine, window: ArrivalWindow) -> None:
+    def __init__(self, engine: Engine, window: ArrivalWindow, rules: AlertRules | None = None) -> None:
         self.engine = engine
         self.window = window
+        self.rules = rules or AlertRules()
 
     def handle(self, event: PresenceEvent) -> list[AlertRead]:
         if event.kind == "left":
@@ -64,7 +80,7 @@ class Arrivals:
         return reads
 
     def _match(self, session: Session, event: PresenceEvent) -> tuple[Venue, Guest, Reservation] | None:
-        """Band → guest (who consented) → that guest's open reservation here, near this time."""
+        """Band → guest (who consented) → the open reservation, here and near now, of a party they are in."""
         band = session.exec(select(Band).where(Band.advertiser_id == event.band)).first()
         if band is None or band.guest_id is None:
             return None
@@ -75,12 +91,13 @@ class Arrivals:
         if venue is None:
             return None
         at = _utc(event.at)
+        member_of = select(PartyMember.reservation_id).where(PartyMember.guest_id == guest.id)
         # A guest may arrive `early` before the booked time, or `late` after it.
         reservation = session.exec(
             select(Reservation)
             .where(
                 Reservation.venue_id == venue.id,
-                Reservation.guest_id == guest.id,
+                or_(Reservation.guest_id == guest.id, col(Reservation.id).in_(member_of)),
                 col(Reservation.status).in_(OPEN_STATUSES),
                 col(Reservation.at) >= at - self.window.late,
                 col(Reservation.at) <= at + self.window.early,
@@ -95,73 +112,192 @@ class Arrivals:
     def _approaching(
         self, session: Session, event: PresenceEvent, venue: Venue, guest: Guest, reservation: Reservation
     ) -> list[Alert]:
-        if reservation.status != ReservationStatus.EXPECTED or not guest.consent_greeting:
+        if reservation.status != ReservationStatus.EXPECTED:
             return []
-        reservation.status = ReservationStatus.APPROACHING
-        session.add(reservation)
-        prefs = session.get(Preference, guest.id)
-        payload: dict[str, object] = {
-            "reservation_id": reservation.id,
-            "name": _display_name(guest, prefs),
-            "party_size": reservation.party_size,
-            "distance_m": event.distance_m,
-            "confidence": event.confidence,
-            "at": event.at,
-        }
-        alert = append_alert(session, venue, ScreenRole.HOST, AlertKind.APPROACHING, reservation.id, payload)
-        return [alert] if alert else []
+        rid = row_id(reservation)
+        issued: list[Alert | None] = []
+        if guest.consent_greeting:
+            reservation.status = ReservationStatus.APPROACHING
+            session.add(reservation)
+            payload: dict[str, object] = {
+                "reservation_id": rid,
+                "name": display_name(guest, session.get(Preference, guest.id)),
+                "party_size": reservation.party_size,
+                "distance_m": event.distance_m,
+                "eta_s": round(event.distance_m / WALKING_SPEED_M_S, 1),
+                "confidence": event.confidence,
+                "at": event.at,
+            }
+            issued.append(
+                append_alert(
+                    session, venue, ScreenRole.HOST, AlertKind.APPROACHING, rid, payload, f"approaching:{rid}"
+                )
+            )
+        if guest.consent_kitchen:
+            items = _items(session, rid)
+            slow = [i for i in items if i.prep_minutes >= self.rules.kitchen_on_approach_minutes]
+            if slow:
+                rest = [i for i in items if i.prep_minutes < self.rules.kitchen_on_approach_minutes]
+                ticket = self._ticket(session, reservation, slow, rest, "approach", event.at)
+                issued.append(
+                    append_alert(
+                        session,
+                        venue,
+                        ScreenRole.KITCHEN,
+                        AlertKind.KITCHEN_START,
+                        rid,
+                        ticket,
+                        f"kitchen:{rid}",
+                    )
+                )
+        return [a for a in issued if a is not None]
 
     def _arrived(
         self, session: Session, event: PresenceEvent, venue: Venue, guest: Guest, reservation: Reservation
     ) -> list[Alert]:
-        reservation.status = ReservationStatus.ARRIVED
-        reservation.arrived_at = _utc(event.at)
+        rid, guest_id = row_id(reservation), row_id(guest)
+        party = load_party(session, reservation)
+        if any(m.arrived for m in party.members if m.guest.id == guest_id):
+            return []  # heard at the door again
+        try:
+            with session.begin_nested():
+                session.add(GuestArrival(reservation_id=rid, guest_id=guest_id, at=_utc(event.at)))
+                session.flush()
+        except IntegrityError:
+            return []  # a concurrent writer recorded this arrival first
+        party = load_party(session, reservation)
+        reservation.status = (
+            ReservationStatus.ARRIVED if party.everyone_arrived else ReservationStatus.PARTIALLY_ARRIVED
+        )
+        reservation.arrived_at = reservation.arrived_at or _utc(event.at)
         session.add(reservation)
-        prefs = session.get(Preference, guest.id)
-        issued: list[Alert] = []
+        issued: list[Alert | None] = []
+        # The party is greeted once, when its first member who consented to greeting arrives; every
+        # other arrival updates the card and the book instead.
+        greet = None
         if guest.consent_greeting:
-            greet: dict[str, object] = {
-                "reservation_id": reservation.id,
-                "name": _display_name(guest, prefs),
-                "pronunciation": prefs.pronunciation if prefs else None,
-                "party_size": reservation.party_size,
-                "occasion": prefs.occasion if prefs else None,
-                "allergies": list(prefs.allergies) if prefs else [],
-                "dietary": list(prefs.dietary) if prefs else [],
-                "notes": prefs.notes if prefs else None,
-                "reservation_at": reservation.at.isoformat(),
-                "confidence": event.confidence,
-                "at": event.at,
-            }
-            alert = append_alert(session, venue, ScreenRole.HOST, AlertKind.GREET, reservation.id, greet)
-            if alert:
-                issued.append(alert)
-        items = session.exec(select(PreOrderItem).where(PreOrderItem.reservation_id == reservation.id)).all()
-        if guest.consent_kitchen and items:
-            ticket: dict[str, object] = {
-                "reservation_id": reservation.id,
-                "party": f"{guest.first_name} {guest.last_name[:1]}.",
-                "party_size": reservation.party_size,
-                "items": [
-                    {
-                        "name": i.name,
-                        "quantity": i.quantity,
-                        "prep_minutes": i.prep_minutes,
-                        "modifiers": i.modifiers,
-                    }
-                    for i in items
-                ],
-                "allergies": list(prefs.allergies) if prefs else [],
-                "dietary": list(prefs.dietary) if prefs else [],
-                "at": event.at,
-            }
-            alert = append_alert(
-                session, venue, ScreenRole.KITCHEN, AlertKind.KITCHEN_START, reservation.id, ticket
+            greet = append_alert(
+                session,
+                venue,
+                ScreenRole.HOST,
+                AlertKind.GREET,
+                rid,
+                self._greet(session, guest, party, event),
+                f"greet:{rid}",
             )
-            if alert:
-                issued.append(alert)
-        return issued
+            issued.append(greet)
+        if greet is None:
+            update: dict[str, object] = {
+                "reservation_id": rid,
+                "name": display_name(guest, session.get(Preference, guest_id))
+                if guest.consent_greeting
+                else None,
+                "status": reservation.status.value,
+                "arrived": party.arrived,
+                "members": party.roll(),
+                "at": event.at,
+            }
+            issued.append(
+                append_alert(
+                    session,
+                    venue,
+                    ScreenRole.HOST,
+                    AlertKind.PARTY_UPDATE,
+                    rid,
+                    update,
+                    f"arrival:{rid}:{guest_id}",
+                )
+            )
+        items = _items(session, rid) if guest.consent_kitchen else []
+        if items:
+            started = find_alert(session, venue, f"kitchen:{rid}")
+            if started is None:
+                ticket = self._ticket(session, reservation, items, [], "arrival", event.at)
+                issued.append(
+                    append_alert(
+                        session,
+                        venue,
+                        ScreenRole.KITCHEN,
+                        AlertKind.KITCHEN_START,
+                        rid,
+                        ticket,
+                        f"kitchen:{rid}",
+                    )
+                )
+            elif started.payload.get("held"):
+                fire: dict[str, object] = {
+                    "reservation_id": rid,
+                    "items": started.payload["held"],
+                    "at": event.at,
+                }
+                issued.append(
+                    append_alert(
+                        session, venue, ScreenRole.KITCHEN, AlertKind.KITCHEN_FIRE, rid, fire, f"fire:{rid}"
+                    )
+                )
+        return [a for a in issued if a is not None]
+
+    def _greet(self, session: Session, guest: Guest, party: Party, event: PresenceEvent) -> dict[str, object]:
+        reservation = party.reservation
+        prefs = session.get(Preference, guest.id)
+        visits = earlier_visits(session, reservation.guest_id, reservation.at)
+        return {
+            "reservation_id": reservation.id,
+            "name": display_name(guest, prefs),
+            "pronunciation": prefs.pronunciation if prefs else None,
+            "party_size": reservation.party_size,
+            "occasion": prefs.occasion if prefs else None,
+            "allergies": party.allergies(kitchen=False),
+            "dietary": party.dietary(kitchen=False),
+            "notes": prefs.notes if prefs else None,
+            "reservation_at": reservation.at.isoformat(),
+            "status": reservation.status.value,
+            "arrived": party.arrived,
+            "members": party.roll(),
+            "visits": visits,
+            "vip": visits >= self.rules.vip_visits,
+            "confidence": event.confidence,
+            "at": event.at,
+        }
+
+    def _ticket(
+        self,
+        session: Session,
+        reservation: Reservation,
+        fire: list[PreOrderItem],
+        hold: list[PreOrderItem],
+        started_on: str,
+        at: float,
+    ) -> dict[str, object]:
+        party = load_party(session, reservation)
+        booker = party.members[0].guest if party.members else None
+        return {
+            "reservation_id": reservation.id,
+            "party": booking_name(booker) if booker else f"#{reservation.id}",
+            "party_size": reservation.party_size,
+            "items": [_item(i) for i in fire],
+            "held": [_item(i) for i in hold],
+            "started_on": started_on,
+            "allergies": party.allergies(kitchen=True),
+            "dietary": party.dietary(kitchen=True),
+            "at": at,
+        }
 
 
-def _display_name(guest: Guest, prefs: Preference | None) -> str:
-    return (prefs.preferred_name if prefs and prefs.preferred_name else None) or guest.first_name
+def _items(session: Session, reservation_id: int) -> list[PreOrderItem]:
+    return list(
+        session.exec(
+            select(PreOrderItem)
+            .where(PreOrderItem.reservation_id == reservation_id)
+            .order_by(col(PreOrderItem.id))
+        )
+    )
+
+
+def _item(item: PreOrderItem) -> dict[str, object]:
+    return {
+        "name": item.name,
+        "quantity": item.quantity,
+        "prep_minutes": item.prep_minutes,
+        "modifiers": list(item.modifiers),
+    }

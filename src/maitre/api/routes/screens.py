@@ -1,103 +1,215 @@
-"""Staff screens: alerts by sequence number over REST, live over a websocket."""
+"""Staff screens: events by sequence number over REST, and live over an authenticated websocket.
+
+Websocket protocol (README, "Staff screens"):
+  screen → service, first frame:  {"type": "hello", "token": "mt1…", "since": 0}
+  service → screen:               {"type": "snapshot", …} or {"type": "resume", …} + missed
+                                  {"type": "alert", …} frames, then every new alert, in order
+  screen → service, any time:     {"type": "ping"}  →  {"type": "pong"}
+
+The token travels in the first frame rather than the URL (request logs keep URLs) or the
+Sec-WebSocket-Protocol header (a refusal there is an HTTP 403 the page cannot tell apart from a
+network error). After accepting, a refusal is a close frame with a code and reason the page can
+show: 4401 bad or expired token, 4403 wrong venue or role, 4404 no such venue or screen, 4400
+malformed frame, 4408 no hello in time, 4008 too slow to keep up (reconnect with `since`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import logging
+from typing import Any
 
-from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
-from sqlmodel import select
+from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketState
 
+from maitre.alerts.snapshot import opening_frames
 from maitre.alerts.store import alerts_since, to_read
-from maitre.api.deps import SessionDep, venue_by_slug
+from maitre.api.deps import SessionDep, StaffDep, require_screen, venue_by_slug
+from maitre.auth import InvalidToken, StaffClaims, TokenSigner
+from maitre.config import Settings
 from maitre.db import session_scope
-from maitre.models import AlertRead, ScreenRole, Venue
+from maitre.models import AlertRead, ScreenRole
 from maitre.service import VenueService
 
+log = logging.getLogger("maitre.screens")
 router = APIRouter(tags=["screens"])
+
+HELLO_TIMEOUT_SECONDS = 5.0  # an open socket that never says who it is gets closed
+# A screen that cannot take one frame in this long is dropped rather than let it hold a sender;
+# it reconnects and resumes from its last sequence number, so it loses nothing.
+SEND_TIMEOUT_SECONDS = 5.0
+CLOSE_TIMEOUT_SECONDS = 1.0
+MAX_CLIENT_FRAME = 4096  # a hello with a token is ~250 bytes
+
+CLOSE_TOO_SLOW = 4008
+CLOSE_BAD_FRAME = 4400
+CLOSE_UNAUTHORISED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_HELLO_TIMEOUT = 4408
+
+
+class ScreenClosed(Exception):
+    """End the connection with this close code and reason."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
 
 
 @router.get("/api/venues/{slug}/alerts", response_model=list[AlertRead])
 def list_alerts(
-    slug: str, session: SessionDep, role: ScreenRole | None = None, since: int = Query(0, ge=0)
+    slug: str,
+    session: SessionDep,
+    claims: StaffDep,
+    role: ScreenRole | None = None,
+    since: int = Query(0, ge=0),
 ) -> list[AlertRead]:
+    """Events after `since`; a host or kitchen token reads its own screen's, a manager's any."""
+    if claims.venue != slug:
+        raise HTTPException(403, "the token is for another venue")
+    if role is None and claims.role.value in (ScreenRole.HOST, ScreenRole.KITCHEN):
+        role = ScreenRole(claims.role.value)
+    if role is not None:
+        require_screen(claims, slug, role.value)
     venue = venue_by_slug(session, slug)
     return [to_read(a, venue.slug) for a in alerts_since(session, venue, role, since)]
 
 
-def _backlog(
-    service: VenueService, slug: str, role: ScreenRole, since: int
-) -> tuple[int, list[AlertRead]] | None:
-    with session_scope(service.engine) as session:
-        venue = session.exec(select(Venue).where(Venue.slug == slug)).first()
-        if venue is None:
-            return None
-        return venue.alert_seq, [
-            to_read(a, slug) for a in alerts_since(session, venue, role, since, limit=10_000)
-        ]
-
-
 @router.websocket("/ws/{slug}/{role}")
-async def screen_feed(websocket: WebSocket, slug: str, role: str, since: int = 0) -> None:
-    """Send the alerts after `since`, then every new one, each exactly once, in sequence order."""
+async def screen_feed(websocket: WebSocket, slug: str, role: str) -> None:
+    """After a valid hello: the opening frames, then every new alert, each once, in sequence order."""
     service: VenueService = websocket.app.state.service
-    try:
-        screen_role = ScreenRole(role)
-    except ValueError:
-        await websocket.close(code=4404, reason=f"no screen role {role!r}")
-        return
     await websocket.accept()
-    # Subscribe before reading the backlog, so nothing committed in between is missed.
-    sub = service.hub.subscribe(slug, screen_role.value)
     try:
-        found = await asyncio.to_thread(_backlog, service, slug, screen_role, max(since, 0))
-        if found is None:
-            await websocket.close(code=4404, reason=f"no venue {slug!r}")
-            return
-        venue_seq, backlog = found
-        await websocket.send_json(
-            {"type": "hello", "venue": slug, "role": screen_role.value, "seq": venue_seq}
-        )
-        last = max(since, 0)
-        for alert in backlog:
-            await websocket.send_text(_frame(alert))
-            last = alert.seq
-        reader = asyncio.create_task(_read_client(websocket))
-        overflow = asyncio.create_task(sub.overflowed.wait())
-        try:
-            while True:
-                getter = asyncio.create_task(sub.queue.get())
-                done, _ = await asyncio.wait({getter, reader, overflow}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    if overflow in done:
-                        await websocket.close(code=4008, reason="too far behind; reconnect with since")
-                    return
-                alert = getter.result()
-                if alert.seq > last:
-                    await websocket.send_text(_frame(alert))
-                    last = alert.seq
-        finally:
-            for task in (reader, overflow):
-                task.cancel()
+        screen, since = await _hello(websocket, websocket.app.state.signer, slug, role)
+        await _feed(websocket, service, slug, screen, since)
+    except ScreenClosed as closed:
+        await _close(websocket, closed.code, closed.reason)
     except WebSocketDisconnect:
         pass
+
+
+async def _hello(websocket: WebSocket, signer: TokenSigner, slug: str, role: str) -> tuple[ScreenRole, int]:
+    try:
+        screen = ScreenRole(role)
+    except ValueError:
+        raise ScreenClosed(CLOSE_NOT_FOUND, f"no screen {role[:40]!r}") from None
+    try:
+        async with asyncio.timeout(HELLO_TIMEOUT_SECONDS):
+            msg = await _receive_json(websocket)
+    except TimeoutError:
+        raise ScreenClosed(CLOSE_HELLO_TIMEOUT, "no hello in time") from None
+    if msg.get("type") != "hello" or not isinstance(msg.get("token"), str):
+        raise ScreenClosed(CLOSE_UNAUTHORISED, "first frame must be a hello with a token")
+    since = msg.get("since", 0)
+    if not isinstance(since, int) or isinstance(since, bool) or since < 0:
+        raise ScreenClosed(CLOSE_BAD_FRAME, "since must be a sequence number")
+    try:
+        claims: StaffClaims = signer.verify(msg["token"])
+    except InvalidToken as exc:
+        raise ScreenClosed(CLOSE_UNAUTHORISED, str(exc)) from None
+    if claims.venue != slug:
+        raise ScreenClosed(CLOSE_FORBIDDEN, "the token is for another venue")
+    if not claims.may_open(slug, screen.value):
+        raise ScreenClosed(CLOSE_FORBIDDEN, f"a {claims.role.value} token does not open this screen")
+    return screen, since
+
+
+async def _feed(
+    websocket: WebSocket, service: VenueService, slug: str, screen: ScreenRole, since: int
+) -> None:
+    # Subscribe before reading the opening state, so nothing committed in between is missed.
+    sub = service.hub.subscribe(slug, screen.value)
+    reader: asyncio.Task[None] | None = None
+    overflow = asyncio.create_task(sub.overflowed.wait())
+    try:
+        opened = await asyncio.to_thread(_opening, service, slug, screen, since)
+        if opened is None:
+            raise ScreenClosed(CLOSE_NOT_FOUND, f"no venue {slug[:40]!r}")
+        last, frames = opened
+        for frame in frames:
+            await _send(websocket, json.dumps(frame))
+        reader = asyncio.create_task(_read_client(websocket))
+        while True:
+            getter = asyncio.create_task(sub.queue.get())
+            done, _ = await asyncio.wait({getter, reader, overflow}, return_when=asyncio.FIRST_COMPLETED)
+            if getter not in done:
+                getter.cancel()
+                if overflow in done:
+                    raise ScreenClosed(CLOSE_TOO_SLOW, "too far behind; reconnect with since")
+                reader.result()  # raises the reader's ScreenClosed, if it closed for a reason
+                return
+            alert = getter.result()
+            if alert.seq > last:  # already in the opening frames
+                await _send(websocket, _frame(alert))
+                last = alert.seq
     finally:
         service.hub.unsubscribe(sub)
+        for task in (reader, overflow):
+            if task is not None:
+                task.cancel()
+
+
+def _opening(
+    service: VenueService, slug: str, screen: ScreenRole, since: int
+) -> tuple[int, list[dict[str, object]]] | None:
+    settings = service.settings
+    with session_scope(service.engine) as session:
+        return opening_frames(session, slug, screen, since, screen_config(settings), settings.vip_visits)
+
+
+def screen_config(settings: Settings) -> dict[str, object]:
+    """The venue's settings a screen needs, sent with every snapshot."""
+    return {
+        "warn_s": settings.kitchen_warn_minutes * 60,
+        "late_s": settings.kitchen_late_minutes * 60,
+        "tables": settings.tables,
+    }
+
+
+async def _send(websocket: WebSocket, text: str) -> None:
+    try:
+        await asyncio.wait_for(websocket.send_text(text), SEND_TIMEOUT_SECONDS)
+    except TimeoutError:
+        log.warning("a screen took no frame for %.0f s; dropping it", SEND_TIMEOUT_SECONDS)
+        raise ScreenClosed(CLOSE_TOO_SLOW, "not reading; reconnect with since") from None
+
+
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    if websocket.client_state != WebSocketState.CONNECTED:
+        return
+    # A peer that reads nothing cannot take a close frame either: do not wait on it for long.
+    with contextlib.suppress(TimeoutError, RuntimeError, WebSocketDisconnect):
+        await asyncio.wait_for(websocket.close(code=code, reason=reason), CLOSE_TIMEOUT_SECONDS)
 
 
 async def _read_client(websocket: WebSocket) -> None:
-    """Answer pings; ignore anything else a screen sends. Returns when the screen goes away."""
+    """Answer pings; a malformed frame ends the connection. Returns when the screen goes away."""
     with contextlib.suppress(WebSocketDisconnect):
         while True:
-            text = await websocket.receive_text()
-            try:
-                msg = json.loads(text)
-            except ValueError:
-                continue
-            if isinstance(msg, dict) and msg.get("type") == "ping":
-                await websocket.send_json({"type": "pong"})
+            msg = await _receive_json(websocket)
+            if msg.get("type") == "ping":
+                await _send(websocket, '{"type":"pong"}')
+
+
+async def _receive_json(websocket: WebSocket) -> dict[str, Any]:
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    if not isinstance(text, str) or len(text) > MAX_CLIENT_FRAME:
+        raise ScreenClosed(CLOSE_BAD_FRAME, "frames must be JSON text of at most 4 KiB")
+    try:
+        msg = json.loads(text)
+    except ValueError:
+        raise ScreenClosed(CLOSE_BAD_FRAME, "frame is not JSON") from None
+    if not isinstance(msg, dict):
+        raise ScreenClosed(CLOSE_BAD_FRAME, "frame is not a JSON object")
+    return msg
 
 
 def _frame(alert: AlertRead) -> str:

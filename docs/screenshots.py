@@ -1,0 +1,258 @@
+"""Regenerate docs/host-screen.png and docs/kitchen-screen.png: a seeded evening, shot in Chromium.
+
+    uv run python docs/screenshots.py [--out docs] [--chromium /usr/bin/chromium]
+
+Runs the real service (no MQTT: presence events are submitted directly), seeds guests through
+the REST API as a venue would, lets arrivals flow through matching and alerts, then opens both
+screens at 1280×800 with staff tokens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import shutil
+import subprocess
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from playwright.async_api import async_playwright
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from maitre.api.app import create_app
+from maitre.auth import StaffRole
+from maitre.config import Settings
+from maitre.db import make_engine, session_scope
+from maitre.models import Alert
+from maitre.presence import PresenceEvent
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+
+# (first, last, party, preferred, pronunciation, occasion, allergies, dietary, notes, minutes from now)
+GUESTS: list[tuple[Any, ...]] = [
+    ("Siobhán", "O'Neill", 4, None, "shi-VAWN", "Birthday", ["peanuts"], [], "Prefers the window", -20),
+    ("Tomás", "Alvarez", 3, "Tom", None, None, ["shellfish"], ["vegetarian"], None, -10),
+    ("Aiko", "Tanaka", 2, None, None, "Anniversary", [], ["gluten-free"], None, -5),
+    ("Ngozi", "Okafor", 6, None, "n-GO-zee", "Promotion", [], [], None, 0),
+    ("Lars", "Nilsson", 2, None, None, None, [], [], None, 10),
+    ("Priya", "Raman", 2, None, None, None, [], ["vegan"], None, 20),
+    ("Jonas", "Becker", 5, None, None, None, [], [], None, 35),
+    ("Chloé", "Martin", 2, None, None, None, [], [], None, 50),
+]
+ITEMS = {
+    "Siobhán": [("Sourdough & butter", 2, 3, []), ("Duck confit", 2, 18, ["no garlic"])],
+    "Tomás": [("Mushroom risotto", 1, 20, ["extra parmesan"]), ("Tarte tatin", 3, 12, [])],
+    "Ngozi": [("Beef Wellington", 2, 40, ["medium rare"]), ("Sharing platter", 2, 15, [])],
+    "Aiko": [("Burrata", 1, 6, []), ("Duck confit", 1, 18, [])],
+    "Lars": [("Steak frites", 2, 16, ["one rare, one medium"])],
+}
+
+
+async def main(out: Path, chromium: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/screens.db")
+        settings = Settings(secret_key=secrets.token_hex(16), tables=[str(n) for n in range(1, 19)])  # type: ignore[arg-type]
+        app = create_app(settings, None, engine=engine)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        base = f"http://127.0.0.1:{port}"
+        try:
+            async with httpx.AsyncClient(base_url=base) as client:
+                signer = app.state.signer
+                tokens = (signer.issue("bistro", StaffRole.HOST), signer.issue("bistro", StaffRole.KITCHEN))
+                await _evening(client, app.state.service, tokens)
+            _backdate(engine)
+            await _shoot(base, app.state.signer, out, chromium)
+        finally:
+            server.should_exit = True
+            await task
+
+
+async def _evening(client: httpx.AsyncClient, service: Any, tokens: tuple[str, str]) -> None:
+    r = await client.post("/api/venues", json={"slug": "bistro", "name": "Le Petit Bistro"})
+    venue_id = r.raise_for_status().json()["id"]
+    now = datetime.now(UTC)
+    bands: dict[str, str] = {}
+    reservations: dict[str, int] = {}
+    for i, (first, last, party, preferred, pron, occasion, allergies, dietary, notes, minutes) in enumerate(
+        GUESTS
+    ):
+        guest = (
+            await client.post(
+                "/api/guests",
+                json={
+                    "first_name": first,
+                    "last_name": last,
+                    "consent_greeting": True,
+                    "consent_kitchen": True,
+                },
+            )
+        ).json()
+        await client.put(
+            f"/api/guests/{guest['id']}/preferences",
+            json={
+                "preferred_name": preferred,
+                "pronunciation": pron,
+                "occasion": occasion,
+                "allergies": allergies,
+                "dietary": dietary,
+                "notes": notes,
+            },
+        )
+        bands[first] = f"band:{i + 1:016x}"
+        await client.post("/api/bands", json={"advertiser_id": bands[first], "guest_id": guest["id"]})
+        at = now + timedelta(minutes=minutes)
+        rid = (
+            await client.post(
+                "/api/reservations",
+                json={
+                    "venue_id": venue_id,
+                    "guest_id": guest["id"],
+                    "party_size": party,
+                    "at": at.isoformat(),
+                },
+            )
+        ).json()["id"]
+        reservations[first] = rid
+        for name, qty, prep, mods in ITEMS.get(first, []):
+            await client.post(
+                f"/api/reservations/{rid}/items",
+                json={"name": name, "quantity": qty, "prep_minutes": prep, "modifiers": mods},
+            )
+        if first == "Tomás":  # a regular: six earlier dinners make him a VIP
+            for weeks in range(1, 7):
+                past = (
+                    await client.post(
+                        "/api/reservations",
+                        json={
+                            "venue_id": venue_id,
+                            "guest_id": guest["id"],
+                            "party_size": 2,
+                            "at": (now - timedelta(weeks=weeks)).isoformat(),
+                        },
+                    )
+                ).json()["id"]
+                await client.patch(f"/api/reservations/{past}", json={"status": "completed"})
+    # Siobhán's party: two friends with their own bands.
+    for i, name in enumerate(("Maeve", "Cormac")):
+        friend = (
+            await client.post(
+                "/api/guests",
+                json={
+                    "first_name": name,
+                    "last_name": "Byrne",
+                    "consent_greeting": True,
+                    "consent_kitchen": True,
+                },
+            )
+        ).json()
+        bands[name] = f"band:{0xF0 + i:016x}"
+        await client.post("/api/bands", json={"advertiser_id": bands[name], "guest_id": friend["id"]})
+        await client.post(
+            f"/api/reservations/{reservations['Siobhán']}/party", json={"guest_id": friend["id"]}
+        )
+
+    def event(who: str, kind: str, distance: float, confidence: float) -> None:
+        service.submit(PresenceEvent("bistro", bands[who], kind, time.time(), "door", distance, confidence))  # type: ignore[arg-type]
+
+    for who in ("Lars", "Aiko", "Tomás", "Siobhán", "Maeve"):
+        event(who, "arrived", 1.2, 0.93)
+        await asyncio.sleep(0.3)
+    event("Ngozi", "approaching", 48.0, 0.71)
+    event("Priya", "approaching", 21.0, 0.84)
+    await asyncio.sleep(1.0)
+    host = {"Authorization": f"Bearer {tokens[0]}"}
+    kitchen = {"Authorization": f"Bearer {tokens[1]}"}
+    for who, kind, extra, auth in (
+        ("Lars", "seat", {"table": "7"}, host),
+        ("Aiko", "greet_ack", {}, host),
+        ("Tomás", "allergen_ack", {}, kitchen),
+        ("Lars", "bump", {}, kitchen),
+    ):
+        body = {"action_id": secrets.token_hex(8), "kind": kind, "reservation_id": reservations[who], **extra}
+        (await client.post("/api/venues/bistro/actions", json=body, headers=auth)).raise_for_status()
+
+
+def _backdate(engine: Any) -> None:
+    """Spread the evening out: tickets of different ages show the timer colours (docs only)."""
+    ages = {"Lars": 14, "Aiko": 9.7, "Tomás": 6.2, "Siobhán": 1.5, "Maeve": 1.1}
+    with session_scope(engine) as session:
+        for alert in session.exec(select(Alert)).all():
+            payload = alert.payload
+            name = str(payload.get("name") or payload.get("party") or "")
+            for who, minutes in ages.items():
+                if name.startswith(who):
+                    session.execute(
+                        update(Alert)
+                        .where(col(Alert.id) == alert.id)
+                        .values(created_at=alert.created_at - timedelta(minutes=minutes))
+                    )
+
+
+async def _shoot(base: str, signer: Any, out: Path, chromium: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            for role, selector in (("host", ".card.greet"), ("kitchen", ".ticket")):
+                page = await browser.new_page(viewport=VIEWPORT)  # type: ignore[arg-type]
+                token = signer.issue("bistro", StaffRole(role))
+                await page.goto(f"{base}/screens/{role}.html#token={token}")
+                await page.wait_for_selector(selector)
+                await page.wait_for_timeout(1200)  # timers tick once, fonts settle
+                path = out / f"{role}-screen.png"
+                await page.screenshot(path=str(path))
+                _shrink(path)
+                print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
+                await page.close()
+        finally:
+            await browser.close()
+
+
+def _shrink(path: Path) -> None:
+    """Quantise to a palette with pngquant when it is installed: ~150 KiB becomes ~40 KiB."""
+    pngquant = shutil.which("pngquant")
+    if pngquant is None:
+        print("pngquant is not installed (apt-get install pngquant): keeping the full-colour PNG")
+        return
+    subprocess.run(  # noqa: S603 (our own file names)
+        [
+            pngquant,
+            "--force",
+            "--skip-if-larger",
+            "--quality",
+            "60-90",
+            "--speed",
+            "1",
+            "--ext",
+            ".png",
+            str(path),
+        ],
+        check=False,
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent)
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+    asyncio.run(main(args.out, args.chromium))

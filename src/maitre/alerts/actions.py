@@ -1,0 +1,171 @@
+"""Staff actions from the screens, written as events in the venue's sequence, in one transaction.
+
+Each action carries an id its screen chose; a retried request with the same id returns the
+event already written instead of writing another, so a tap counts once however often it is sent.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+from sqlmodel import Session, col, select
+
+from maitre.alerts.boards import fold_host, fold_kitchen
+from maitre.alerts.store import append_alert, find_alert, lock_venue_log, to_read
+from maitre.models import (
+    OPEN_STATUSES,
+    Alert,
+    AlertKind,
+    AlertRead,
+    Reservation,
+    ReservationStatus,
+    ScreenRole,
+    Venue,
+)
+
+ActionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+
+# Statuses a host may seat from: the open ones, and an arrived party.
+SEATABLE = (*OPEN_STATUSES, ReservationStatus.ARRIVED)
+
+
+class ActionKind(StrEnum):
+    GREET_ACK = "greet_ack"
+    SEAT = "seat"
+    UNDO = "undo"
+    BUMP = "bump"
+    RECALL = "recall"
+    ALLERGEN_ACK = "allergen_ack"
+
+
+HOST_ACTIONS = (ActionKind.GREET_ACK, ActionKind.SEAT, ActionKind.UNDO)
+
+
+class StaffAction(BaseModel):
+    action_id: ActionId = Field(description="chosen by the screen; a retry with the same id counts once")
+    kind: ActionKind
+    reservation_id: int
+    table: str | None = Field(default=None, min_length=1, max_length=32, description="for seat")
+
+    @model_validator(mode="after")
+    def _table_for_seat(self) -> StaffAction:
+        if self.kind == ActionKind.SEAT and not (self.table and self.table.strip()):
+            raise ValueError("seat needs a table")
+        return self
+
+    @property
+    def screen(self) -> ScreenRole:
+        return ScreenRole.HOST if self.kind in HOST_ACTIONS else ScreenRole.KITCHEN
+
+
+class ActionRefused(Exception):
+    """The action does not fit the current state; `status` is the HTTP status that says why."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def perform(session: Session, venue: Venue, action: StaffAction) -> tuple[Alert, bool]:
+    """Write the action's event (and its effect on the reservation); returns it, and whether it is new."""
+    key = f"action:{action.action_id}"
+    done = _replayed(session, venue, key, action)
+    if done is not None:
+        return done, False
+    lock_venue_log(session, venue)
+    done = _replayed(session, venue, key, action)  # a concurrent retry may have won the lock first
+    if done is not None:
+        return done, False
+    reservation = session.get(Reservation, action.reservation_id)
+    if reservation is None or reservation.venue_id != venue.id:
+        raise ActionRefused(404, f"no reservation {action.reservation_id} at {venue.slug}")
+    history = [
+        to_read(a, venue.slug)
+        for a in session.exec(
+            select(Alert)
+            .where(Alert.reservation_id == reservation.id, Alert.role == action.screen)
+            .order_by(col(Alert.seq))
+        )
+    ]
+    if action.screen == ScreenRole.HOST:
+        kind, payload = _host(session, reservation, action, history)
+    else:
+        kind, payload = _kitchen(action, history)
+    alert = append_alert(session, venue, action.screen, kind, reservation.id, payload, key)
+    assert alert is not None  # we hold the log lock and checked the key under it
+    return alert, True
+
+
+def _replayed(session: Session, venue: Venue, key: str, action: StaffAction) -> Alert | None:
+    done = find_alert(session, venue, key)
+    if done is not None and (done.kind != action.kind or done.reservation_id != action.reservation_id):
+        raise ActionRefused(409, "this action id was already used for another action")
+    return done
+
+
+def _host(
+    session: Session, reservation: Reservation, action: StaffAction, history: list[AlertRead]
+) -> tuple[AlertKind, dict[str, object]]:
+    board = fold_host(history)
+    rid = reservation.id
+    assert rid is not None
+    if action.kind == ActionKind.GREET_ACK:
+        card = board.greets.get(rid)
+        if card is None:
+            raise ActionRefused(409, "this party has not been greeted")
+        if card["acknowledged"]:
+            raise ActionRefused(409, "the greeting is already acknowledged")
+        return AlertKind.GREET_ACK, {"reservation_id": rid}
+    if action.kind == ActionKind.SEAT:
+        if reservation.status == ReservationStatus.SEATED:
+            raise ActionRefused(409, f"already seated at table {reservation.table_label}")
+        if reservation.status not in SEATABLE:
+            raise ActionRefused(409, f"a {reservation.status.value} reservation cannot be seated")
+        table = (action.table or "").strip()
+        payload: dict[str, object] = {
+            "reservation_id": rid,
+            "table": table,
+            "status": ReservationStatus.SEATED.value,
+            "previous_status": reservation.status.value,
+        }
+        reservation.status, reservation.table_label = ReservationStatus.SEATED, table
+        session.add(reservation)
+        return AlertKind.SEAT, payload
+    last = board.last_undoable(rid)
+    if last is None:
+        raise ActionRefused(409, "nothing to undo for this party")
+    seq, undone = last
+    if undone == AlertKind.SEAT:
+        seat = next(a for a in history if a.seq == seq)
+        reservation.status = ReservationStatus(str(seat.payload["previous_status"]))
+        reservation.table_label = None
+        session.add(reservation)
+    return AlertKind.UNDO, {
+        "reservation_id": rid,
+        "undoes": seq,
+        "action": undone.value,
+        "status": reservation.status.value,
+    }
+
+
+def _kitchen(action: StaffAction, history: list[AlertRead]) -> tuple[AlertKind, dict[str, object]]:
+    ticket = fold_kitchen(history).tickets.get(action.reservation_id)
+    if ticket is None:
+        raise ActionRefused(409, "this party has no kitchen ticket")
+    payload: dict[str, object] = {"reservation_id": action.reservation_id}
+    if action.kind == ActionKind.ALLERGEN_ACK:
+        if ticket["allergens_acknowledged"]:
+            raise ActionRefused(409, "the allergens are already acknowledged")
+        return AlertKind.ALLERGEN_ACK, payload
+    if action.kind == ActionKind.BUMP:
+        if ticket["bumped_at"] is not None:
+            raise ActionRefused(409, "the ticket is already bumped")
+        if not ticket["allergens_acknowledged"]:
+            raise ActionRefused(409, "acknowledge the allergens before bumping")
+        return AlertKind.BUMP, payload
+    if ticket["bumped_at"] is None:
+        raise ActionRefused(409, "the ticket is not bumped")
+    return AlertKind.RECALL, payload

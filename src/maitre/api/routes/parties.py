@@ -1,0 +1,46 @@
+"""Parties: the guests who come with a reservation besides the one who booked it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from maitre.api.deps import SessionDep, get_or_404
+from maitre.models import Guest, PartyMember, PartyMemberRead, Reservation
+
+router = APIRouter(prefix="/api/reservations", tags=["reservations"])
+
+
+class NewMember(BaseModel):
+    guest_id: int
+
+
+@router.post("/{reservation_id}/party", response_model=PartyMemberRead, status_code=201)
+def add_member(reservation_id: int, body: NewMember, session: SessionDep) -> PartyMember:
+    """Add a guest to the party; their band then counts as this party arriving."""
+    reservation = get_or_404(session, Reservation, reservation_id, "reservation")
+    get_or_404(session, Guest, body.guest_id, "guest")
+    if body.guest_id == reservation.guest_id:
+        raise HTTPException(409, "the guest who booked is already in the party")
+    member = PartyMember(reservation_id=reservation_id, guest_id=body.guest_id)
+    session.add(member)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise HTTPException(409, f"guest {body.guest_id} is already in this party") from exc
+    return member
+
+
+@router.get("/{reservation_id}/party", response_model=list[PartyMemberRead])
+def list_members(reservation_id: int, session: SessionDep) -> list[PartyMember]:
+    """The members besides the booker, in the order they were added."""
+    get_or_404(session, Reservation, reservation_id, "reservation")
+    return list(
+        session.exec(
+            select(PartyMember)
+            .where(PartyMember.reservation_id == reservation_id)
+            .order_by(col(PartyMember.id))
+        )
+    )

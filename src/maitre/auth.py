@@ -1,0 +1,112 @@
+"""Staff screen tokens: a venue, a role and an expiry, signed with HMAC-SHA256 (stdlib only).
+
+A token reads `mt1.<claims>.<signature>`, both parts base64url without padding; the claims are
+JSON `{"venue": "bistro", "role": "host", "exp": 1795412345}`. They are signed, not encrypted:
+a token says nothing a member of staff holding it does not already know.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+log = logging.getLogger("maitre.auth")
+
+TOKEN_VERSION = "mt1"  # noqa: S105 (a format tag, not a secret)
+MAX_TOKEN_CHARS = 1024  # a real token is ~150; anything far longer is not worth decoding
+DEFAULT_TOKEN_HOURS = 12.0  # one service, with room for set-up and close
+
+
+class StaffRole(StrEnum):
+    HOST = "host"
+    KITCHEN = "kitchen"
+    MANAGER = "manager"  # may open any screen of the venue
+
+
+class InvalidToken(Exception):
+    """The token is malformed, forged or expired; str() says which, for the close reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class StaffClaims:
+    venue: str
+    role: StaffRole
+    expires: float
+
+    def may_open(self, venue: str, screen: str) -> bool:
+        """May the holder see this venue's screen (`host` or `kitchen`)?"""
+        return venue == self.venue and self.role in (StaffRole.MANAGER, screen)
+
+
+class TokenSigner:
+    """Issues and verifies tokens with one key; the key never leaves this object."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 16:
+            raise ValueError("the secret key must be at least 16 bytes")
+        self._key = key
+
+    def issue(self, venue: str, role: StaffRole, hours: float = DEFAULT_TOKEN_HOURS) -> str:
+        claims = {"venue": venue, "role": role.value, "exp": int(time.time() + hours * 3600)}
+        body = _b64(json.dumps(claims, separators=(",", ":")).encode())
+        signed = f"{TOKEN_VERSION}.{body}"
+        return f"{signed}.{_b64(self._sign(signed))}"
+
+    def verify(self, token: str, now: float | None = None) -> StaffClaims:
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+            raise InvalidToken("malformed token")
+        parts = token.split(".")
+        if len(parts) != 3 or parts[0] != TOKEN_VERSION:
+            raise InvalidToken("malformed token")
+        try:
+            signature = _unb64(parts[2])
+            raw = _unb64(parts[1])
+        except (ValueError, binascii.Error) as exc:
+            raise InvalidToken("malformed token") from exc
+        # Check the signature before reading a byte of the claims: a forged body is never parsed.
+        if not hmac.compare_digest(signature, self._sign(f"{parts[0]}.{parts[1]}")):
+            raise InvalidToken("bad signature")
+        try:
+            claims = json.loads(raw)
+            venue, role, exp = claims["venue"], StaffRole(claims["role"]), claims["exp"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidToken("malformed token") from exc
+        if not isinstance(venue, str) or not isinstance(exp, int | float):
+            raise InvalidToken("malformed token")
+        if (time.time() if now is None else now) >= exp:
+            raise InvalidToken("token expired")
+        return StaffClaims(venue, role, float(exp))
+
+    def _sign(self, text: str) -> bytes:
+        return hmac.new(self._key, text.encode(), hashlib.sha256).digest()
+
+
+def signer_for(secret: str | None) -> TokenSigner:
+    """A signer for the configured secret, or for a random one (tokens then die with the process)."""
+    if secret:
+        return TokenSigner(secret.encode())
+    log.warning(
+        "MAITRE_SECRET_KEY is not set: signing screen tokens with a random key; "
+        "they will not survive a restart"
+    )
+    return TokenSigner(secrets.token_bytes(32))
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    if not text or not text.isascii():
+        raise ValueError("empty or non-ascii")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -1,0 +1,110 @@
+"""A reservation's party: who belongs to it, who of them has arrived, and how often they came before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, func, select
+
+from maitre.models import Guest, GuestArrival, PartyMember, Preference, Reservation, ReservationStatus
+
+# Statuses that mean the guest really came (and so count as a visit).
+VISITED = (ReservationStatus.SEATED, ReservationStatus.COMPLETED)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    guest: Guest
+    prefs: Preference | None
+    arrived: bool
+
+
+class Party:
+    """The booker first, then the other members in the order they were added."""
+
+    __slots__ = ("members", "reservation")
+
+    def __init__(self, reservation: Reservation, members: list[Member]) -> None:
+        self.reservation = reservation
+        self.members = members
+
+    @property
+    def arrived(self) -> int:
+        return sum(m.arrived for m in self.members)
+
+    @property
+    def everyone_arrived(self) -> bool:
+        return all(m.arrived for m in self.members)
+
+    def roll(self) -> list[dict[str, object]]:
+        """Who is expected and who is here; a member who did not consent to greeting is never named."""
+        return [
+            {
+                "name": display_name(m.guest, m.prefs) if m.guest.consent_greeting else None,
+                "arrived": m.arrived,
+            }
+            for m in self.members
+        ]
+
+    def allergies(self, kitchen: bool) -> list[str]:
+        """Allergies of the members who consented (to the kitchen, or to greeting), first seen first."""
+        return _union(m.prefs.allergies for m in self._consenting(kitchen) if m.prefs)
+
+    def dietary(self, kitchen: bool) -> list[str]:
+        return _union(m.prefs.dietary for m in self._consenting(kitchen) if m.prefs)
+
+    def _consenting(self, kitchen: bool) -> list[Member]:
+        return [m for m in self.members if (m.guest.consent_kitchen if kitchen else m.guest.consent_greeting)]
+
+
+def load_party(session: Session, reservation: Reservation) -> Party:
+    guest_ids = [reservation.guest_id] + [
+        g
+        for g in session.exec(
+            select(PartyMember.guest_id)
+            .where(PartyMember.reservation_id == reservation.id)
+            .order_by(col(PartyMember.id))
+        )
+        if g != reservation.guest_id
+    ]
+    arrived = set(
+        session.exec(select(GuestArrival.guest_id).where(GuestArrival.reservation_id == reservation.id))
+    )
+    members = []
+    for guest_id in guest_ids:
+        guest = session.get(Guest, guest_id)
+        if guest is not None:
+            members.append(Member(guest, session.get(Preference, guest_id), guest_id in arrived))
+    return Party(reservation, members)
+
+
+def earlier_visits(session: Session, guest_id: int, before: datetime) -> int:
+    """Reservations of this guest, at any venue, before `before`, that were seated or completed."""
+    return session.exec(
+        select(func.count())
+        .select_from(Reservation)
+        .where(
+            Reservation.guest_id == guest_id,
+            col(Reservation.status).in_(VISITED),
+            col(Reservation.at) < before,
+        )
+    ).one()
+
+
+def display_name(guest: Guest, prefs: Preference | None) -> str:
+    return (prefs.preferred_name if prefs and prefs.preferred_name else None) or guest.first_name
+
+
+def booking_name(guest: Guest) -> str:
+    """The name the table is booked under, as the host stand's book shows it."""
+    return f"{guest.first_name} {guest.last_name[:1]}."
+
+
+def _union(lists: Iterable[list[str]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for items in lists:
+        for item in items:
+            seen.setdefault(item, None)
+    return list(seen)
