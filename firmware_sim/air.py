@@ -50,7 +50,7 @@ class Air:
 
     def advance(self, until: float) -> None:
         """Deliver every advertisement sent up to simulated time `until`."""
-        rng, model, sinks = self.rng, self.radio, self._sinks
+        rng, model, sinks, walls = self.rng, self.radio, self._sinks, self.layout.walls
         for person in self.people:
             band = person.band
             while band.next_t <= until:
@@ -59,12 +59,21 @@ class Air:
                 if pos is None:
                     continue
                 frame = band.frame(self.epoch + t)
+                px, py = pos
+                hx, hy = person.heading(t)
                 for gw, sink in sinks.items():
                     gx, gy = self._places[gw]
                     link = self._links.get((person.name, gw))
                     if link is None:
                         link = self._links[(person.name, gw)] = Link(rng, model)
-                    rssi = link.rssi(model, band.power_1m, math.hypot(pos[0] - gx, pos[1] - gy), t, rng)
+                    loss = 0.0
+                    for wall in walls:
+                        if wall.crosses(px, py, gx, gy):
+                            loss += wall.loss_db
+                    # Walking away from the gateway puts the wearer's body in the way.
+                    if hx * (gx - px) + hy * (gy - py) < 0:
+                        loss += model.body_loss_db
+                    rssi = link.rssi(model, band.power_1m, math.hypot(px - gx, py - gy), t, rng, loss)
                     if rssi is None:
                         continue
                     self.delivered += 1

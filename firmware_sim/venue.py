@@ -7,6 +7,8 @@ from typing import Literal
 
 import msgspec
 
+from maitre.presence.venue_model import VenueModel, WallSpec
+
 
 class Zone(msgspec.Struct, frozen=True):
     name: str
@@ -20,12 +22,37 @@ class Zone(msgspec.Struct, frozen=True):
         return self.x0 <= x <= self.x1 and self.y0 <= y <= self.y1
 
 
+class Wall(msgspec.Struct, frozen=True):
+    """A straight wall segment and what it costs a signal to cross it."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    loss_db: float = 6.0  # a glazed shop front; brick is nearer 10-15 dB
+
+    def crosses(self, ax: float, ay: float, bx: float, by: float) -> bool:
+        """Does the segment a→b pass through this wall?"""
+        d1 = _side(self.x0, self.y0, self.x1, self.y1, ax, ay)
+        d2 = _side(self.x0, self.y0, self.x1, self.y1, bx, by)
+        if d1 * d2 >= 0:
+            return False
+        d3 = _side(ax, ay, bx, by, self.x0, self.y0)
+        d4 = _side(ax, ay, bx, by, self.x1, self.y1)
+        return d3 * d4 < 0
+
+
+def _side(x0: float, y0: float, x1: float, y1: float, px: float, py: float) -> float:
+    return (x1 - x0) * (py - y0) - (y1 - y0) * (px - x0)
+
+
 class GatewayPlacement(msgspec.Struct, frozen=True):
     name: str
     x: float
     y: float
-    # "door": at the host stand, decides arrival; "approach": outside, hears guests coming.
-    role: Literal["door", "approach"]
+    # "door": at the host stand, decides arrival; "approach": outside, hears guests coming;
+    # "inside": deeper in the room, tells inside from outside.
+    role: Literal["door", "approach", "inside"]
 
 
 class Layout(msgspec.Struct, frozen=True):
@@ -36,12 +63,29 @@ class Layout(msgspec.Struct, frozen=True):
     # The pavement passers-by walk along, as a y coordinate, and how far it runs either way.
     street_y: float = 0.0
     street_half_length: float = 30.0
+    walls: list[Wall] = []
+    host_stand: tuple[float, float] | None = None  # where arriving guests stop to be greeted
+    tables: tuple[float, float] = (2.0, 8.0)  # where seated guests end up (centre of the room)
 
     def zone_at(self, x: float, y: float) -> Zone | None:
         for zone in self.zones:
             if zone.contains(x, y):
                 return zone
         return None
+
+
+def presence_model(layout: Layout) -> VenueModel:
+    """What the venue service is told about this layout: gateway places, walls, the inside."""
+    inside = [(z.x0, z.y0, z.x1, z.y1) for z in layout.zones if z.kind in ("door", "dining")]
+    xs = [v for z in layout.zones for v in (z.x0, z.x1)]
+    ys = [v for z in layout.zones for v in (z.y0, z.y1)]
+    return VenueModel(
+        gateways={g.name: (g.x, g.y) for g in layout.gateways},
+        walls=[WallSpec(w.x0, w.y0, w.x1, w.y1, w.loss_db) for w in layout.walls],
+        inside=inside,
+        door=layout.door,
+        bounds=(max(min(xs), -20.0), min(ys), min(max(xs), 20.0), max(ys)),
+    )
 
 
 def load_layout(path: str | Path) -> Layout:
@@ -64,4 +108,40 @@ def demo_layout(venue: str = "bistro") -> Layout:
             GatewayPlacement(name="door", x=0.0, y=4.0, role="door"),
             GatewayPlacement(name="street", x=4.0, y=1.5, role="approach"),
         ],
+    )
+
+
+def bistro_layout(venue: str = "bistro") -> Layout:
+    """A bistro on a pavement with a glazed front: door gap 1.5 m, host stand 1 m inside.
+
+    Four gateways: two either side of the door just inside (door), one on the facade outside
+    (approach) and one in the dining room (inside). The pavement runs along y = 0; the facade
+    is the line y = 2.
+    """
+    return Layout(
+        venue=venue,
+        door=(0.0, 2.0),
+        zones=[
+            Zone(name="street", kind="street", x0=-30, y0=-2, x1=30, y1=1.2),
+            Zone(name="approach", kind="approach", x0=-1.5, y0=1.2, x1=1.5, y1=2),
+            Zone(name="host-stand", kind="door", x0=-3, y0=2, x1=3, y1=4.5),
+            Zone(name="dining", kind="dining", x0=-8, y0=4.5, x1=8, y1=14),
+        ],
+        gateways=[
+            GatewayPlacement(name="door", x=1.0, y=3.2, role="door"),
+            # A second gateway at the door, so the door is still heard if one dies.
+            GatewayPlacement(name="door-b", x=-1.2, y=3.0, role="door"),
+            GatewayPlacement(name="street", x=3.5, y=1.9, role="approach"),
+            GatewayPlacement(name="street-b", x=-3.5, y=1.9, role="approach"),
+            GatewayPlacement(name="dining", x=0.0, y=9.0, role="inside"),
+        ],
+        walls=[
+            Wall(-8, 2, -0.75, 2),  # the glazed front, either side of the door
+            Wall(0.75, 2, 8, 2),
+            Wall(-8, 2, -8, 14, loss_db=12.0),  # party walls and the back: brick
+            Wall(8, 2, 8, 14, loss_db=12.0),
+            Wall(-8, 14, 8, 14, loss_db=12.0),
+        ],
+        host_stand=(0.3, 3.0),
+        tables=(1.5, 9.0),
     )

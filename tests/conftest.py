@@ -8,9 +8,11 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -18,9 +20,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from maitre.api.app import create_app
+from maitre.auth import StaffRole, TokenSigner
 from maitre.config import Settings
 from maitre.db import make_engine
-from maitre.mqtt import BrokerAddress
+from maitre.mqtt import BrokerAddress, make_client
 from maitre.service import VenueService
 
 IN_CI = os.environ.get("CI") == "true"
@@ -28,6 +31,16 @@ MOSQUITTO = shutil.which("mosquitto") or (
     "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
 )
 PG_URL = os.environ.get("MAITRE_TEST_DATABASE_URL")
+# Debian's Chromium; Playwright drives it instead of a browser it would download.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 def missing(reason: str) -> None:
@@ -56,12 +69,13 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
 class MosquittoProcess:
     """A private Mosquitto on a free port, restartable (for broker-restart tests)."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, anonymous: bool = True) -> None:
         assert MOSQUITTO is not None
         self.port = free_port()
         self.conf = workdir / "mosquitto.conf"
+        # anonymous=False with no password file: the broker refuses every client (bad credentials).
         self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+            f"listener {self.port} 127.0.0.1\nallow_anonymous {str(anonymous).lower()}\npersistence false\n"
             "max_queued_messages 100000\nmax_inflight_messages 100\n"
         )
         self.proc: subprocess.Popen[bytes] | None = None
@@ -103,6 +117,19 @@ def broker(tmp_path: Path) -> Iterator[BrokerAddress]:
         yield BrokerAddress(host="127.0.0.1", port=port)
 
 
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[MosquittoProcess]:
+    """A private Mosquitto the test can stop and start again on the same port."""
+    if MOSQUITTO is None:
+        missing("mosquitto is not installed; broker-restart tests skipped")
+    mosq = MosquittoProcess(tmp_path)
+    mosq.start()
+    try:
+        yield mosq
+    finally:
+        mosq.stop()
+
+
 def _database_params() -> list[object]:
     return ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -133,17 +160,24 @@ def make_settings(**overrides: object) -> Settings:
 class LiveService:
     """The venue service running for real: uvicorn on a free port, ingesting from a broker."""
 
-    def __init__(self, base: str, service: VenueService) -> None:
+    def __init__(self, base: str, service: VenueService, signer: TokenSigner | None = None) -> None:
         self.base = base
         self.ws = base.replace("http://", "ws://")
         self.service = service
+        self.signer = signer
+
+    def token(self, role: str = "host", venue: str = "bistro", hours: float = 1.0) -> str:
+        """A staff token this service accepts."""
+        assert self.signer is not None
+        return self.signer.issue(venue, StaffRole(role), hours)
 
 
 @contextlib.asynccontextmanager
 async def live_service(
-    engine: Engine, broker: BrokerAddress | None, **settings: object
+    engine: Engine, broker: BrokerAddress | None, port: int | None = None, **settings: object
 ) -> AsyncIterator[LiveService]:
-    port = free_port()
+    """The service on `port` (default: a free one); pass the same port and secret_key to restart it."""
+    port = port or free_port()
     app = create_app(make_settings(**settings), broker, engine=engine)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
@@ -157,7 +191,70 @@ async def live_service(
     if broker is not None:
         await asyncio.wait_for(service.ingress.connected.wait(), 10)  # type: ignore[union-attr]
     try:
-        yield LiveService(f"http://127.0.0.1:{port}", service)
+        yield LiveService(f"http://127.0.0.1:{port}", service, app.state.signer)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
+
+
+async def wait_until(predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> None:
+    """Poll until the predicate holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+class MqttRecorder:
+    """A plain MQTT client that subscribes to topics and records what arrives, in order."""
+
+    def __init__(self, broker: BrokerAddress, *topics: str) -> None:
+        self.topics = topics
+        self.messages: list[tuple[str, bytes, bool]] = []  # (topic, payload, retained)
+        self.subscribed = False
+        self._lock = threading.Lock()
+        self.client = make_client(broker, client_id=f"recorder-{time.monotonic_ns()}")
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.client.connect_async(broker.host, broker.port, keepalive=15)
+        self.client.loop_start()
+
+    def payloads(self, topic: str) -> list[bytes]:
+        with self._lock:
+            return [p for t, p, _ in self.messages if t == topic]
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _on_connect(self, client: Any, userdata: object, flags: Any, reason: Any, properties: Any) -> None:
+        if not reason.is_failure:
+            client.subscribe([(t, 1) for t in self.topics])
+
+    def _on_subscribe(self, client: Any, userdata: object, mid: int, reasons: Any, properties: Any) -> None:
+        self.subscribed = True
+
+    def _on_disconnect(self, client: Any, userdata: object, flags: Any, reason: Any, properties: Any) -> None:
+        self.subscribed = False
+
+    def _on_message(self, client: Any, userdata: object, msg: Any) -> None:
+        with self._lock:
+            self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Headless Chromium driven by Playwright (a playwright.async_api.Browser)."""
+    if not Path(CHROMIUM).exists():
+        missing(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        launched = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()

@@ -29,7 +29,7 @@ def walk(
 
 
 def engine() -> PresenceEngine:
-    return PresenceEngine({("bistro", "door")})
+    return PresenceEngine({("bistro", "door"): "door", ("bistro", "street"): "approach"})
 
 
 def test_band_walking_to_the_door_arrives_once() -> None:

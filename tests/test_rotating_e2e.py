@@ -9,14 +9,13 @@ import time
 
 import httpx
 import paho.mqtt.publish as publish
-import websockets
 from sqlalchemy.engine import Engine
 
 from maitre import wire
 from maitre.identity.eid import compute_eid
 from maitre.mqtt import BrokerAddress
 from tests.conftest import live_service
-from tests.factories import batch, seed_venue
+from tests.factories import batch, open_screen, seed_venue
 
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff")
 
@@ -56,7 +55,8 @@ async def test_rotating_band_is_resolved_and_greeted(engine: Engine, broker: Bro
         eid = "eid:" + compute_eid(KEY, 10, int(time.time() - epoch)).hex()
         stranger = "eid:" + compute_eid(bytes(16), 10, int(time.time() - epoch)).hex()
         topic = wire.sightings_topic("bistro", "door")
-        async with websockets.connect(f"{live.ws}/ws/bistro/host") as host:
+        host, _ = await open_screen(live.ws, live.token("host"), "host")
+        async with host:
             for seq in range(8):
                 payload = wire.encode(batch("door", seq, [(eid, -50), (stranger, -50)]))
                 await asyncio.to_thread(

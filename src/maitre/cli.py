@@ -1,4 +1,4 @@
-"""The `maitre` command: demo, serve, schemas."""
+"""The `maitre` command: demo, serve, token, schemas."""
 
 from __future__ import annotations
 
@@ -29,6 +29,18 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the venue service (settings from MAITRE_* variables)")
     serve.add_argument("--port", type=int, help="HTTP port (env MAITRE_HTTP_PORT)")
 
+    evaluate = sub.add_parser(
+        "eval", help="score presence engines on simulated evenings against ground truth"
+    )
+    evaluate.add_argument(
+        "scenarios", nargs="+", metavar="SCENARIO", help="a name in firmware_sim/scenarios/ or a path"
+    )
+
+    token = sub.add_parser("token", help="print a staff screen token (signed with MAITRE_SECRET_KEY)")
+    token.add_argument("--venue", required=True, help="venue slug")
+    token.add_argument("--role", required=True, choices=["host", "kitchen", "manager"])
+    token.add_argument("--hours", type=float, default=12.0, help="valid for this long (default 12)")
+
     schemas = sub.add_parser("schemas", help="print or write the wire contract's JSON Schema files")
     schemas.add_argument("--write", action="store_true", help=f"write them to {SCHEMA_DIR}/")
 
@@ -39,6 +51,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "schemas":
         return _schemas(args.write)
+    if args.command == "token":
+        return _token(args.venue, args.role, args.hours)
+    if args.command == "eval":
+        from maitre.evaluation.runner import main as evaluate_main
+
+        try:
+            return evaluate_main(args.scenarios)
+        except FileNotFoundError as exc:
+            print(f"maitre: {exc}", file=sys.stderr)
+            return 2
 
     from pydantic import ValidationError
 
@@ -95,6 +117,28 @@ def _serve(settings: object) -> int:
     finally:
         if broker is not None:
             broker.stop()
+    return 0
+
+
+def _token(venue: str, role: str, hours: float) -> int:
+    from maitre.auth import StaffRole, TokenSigner
+
+    secret = os.environ.get("MAITRE_SECRET_KEY")
+    if not secret:
+        print(
+            "maitre: set MAITRE_SECRET_KEY to the service's key (a service without one signs with a "
+            "random key that no other process knows)",
+            file=sys.stderr,
+        )
+        return 2
+    if not 0 < hours <= 24 * 31:
+        print("maitre: --hours must be between 0 and 744", file=sys.stderr)
+        return 2
+    try:
+        print(TokenSigner(secret.encode()).issue(venue, StaffRole(role), hours))
+    except ValueError as exc:
+        print(f"maitre: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

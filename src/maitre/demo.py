@@ -13,10 +13,11 @@ import uvicorn
 
 from firmware_sim.air import Air
 from firmware_sim.scene import Scene
-from firmware_sim.venue import demo_layout
+from firmware_sim.venue import bistro_layout
 from gateway.agent import GatewayAgent
 from gateway.sources.simulated import SimulatedSource
 from maitre.api.app import create_app
+from maitre.auth import StaffRole
 from maitre.broker import start_embedded_broker
 from maitre.config import EMBEDDED, Settings
 from maitre.db import create_schema, make_engine
@@ -30,10 +31,11 @@ DEMO_DATABASE = "maitre-demo.db"
 FIRST_ARRIVAL = 4.0  # seconds after start: soon enough that a new user sees it at once
 ARRIVAL_GAP = 12.0
 PASSER_BY_GAP = 5.0
+DEMO_TOKEN_HOURS = 12.0
 
 
 async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -> None:
-    layout = demo_layout()
+    layout = bistro_layout()
     broker = None
     if settings.mqtt_url == EMBEDDED:
         broker, address = start_embedded_broker(settings.embedded_mqtt_port)
@@ -74,8 +76,12 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
     base = f"http://{settings.http_host}:{settings.http_port}"
     embedded = " (embedded)" if broker else ""
     print(f"Maître demo — MQTT broker {address.url()}{embedded}, database {settings.database_url}")
-    print(f"  host stand:  {base}/screens/host.html?venue={layout.venue}")
-    print(f"  kitchen:     {base}/screens/kitchen.html?venue={layout.venue}")
+    # The token rides in the fragment: browsers never send it, so it stays out of request logs.
+    signer = app.state.signer
+    host_token = signer.issue(layout.venue, StaffRole.HOST, DEMO_TOKEN_HOURS)
+    kitchen_token = signer.issue(layout.venue, StaffRole.KITCHEN, DEMO_TOKEN_HOURS)
+    print(f"  host stand:  {base}/screens/host.html#token={host_token}")
+    print(f"  kitchen:     {base}/screens/kitchen.html#token={kitchen_token}")
     print(f"  API docs:    {base}/docs")
     who = ", ".join(names)
     print(f"  Arrivals every {ARRIVAL_GAP:.0f} s from {FIRST_ARRIVAL:.0f} s: {who}; Ctrl-C to stop.")

@@ -31,6 +31,7 @@ def row_id(row: SQLModel) -> int:
 class GatewayRole(StrEnum):
     DOOR = "door"  # at the host stand: decides arrival
     APPROACH = "approach"  # outside: hears guests coming
+    INSIDE = "inside"  # deeper in the room: tells inside from outside, stands in for a dead door gateway
 
 
 class ZoneKind(StrEnum):
@@ -68,6 +69,15 @@ class AlertKind(StrEnum):
     APPROACHING = "approaching"
     GREET = "greet"
     KITCHEN_START = "kitchen_start"
+    # The screen event log: what happened after the alert, in the same per-venue sequence.
+    PARTY_UPDATE = "party_update"  # another member of the party arrived
+    KITCHEN_FIRE = "kitchen_fire"  # a ticket started on approach: the held items fire on arrival
+    GREET_ACK = "greet_ack"  # host: greeting acknowledged
+    SEAT = "seat"  # host: party seated at a table
+    UNDO = "undo"  # host: the last greet_ack or seat of a reservation taken back
+    BUMP = "bump"  # kitchen: ticket done
+    RECALL = "recall"  # kitchen: bumped ticket back on the rail
+    ALLERGEN_ACK = "allergen_ack"  # kitchen: a cook has read the ticket's allergens
 
 
 # -- venues and their radio ------------------------------------------------------------------
@@ -82,6 +92,27 @@ class VenueBase(SQLModel):
 class Venue(VenueBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     alert_seq: int = Field(default=0, description="last alert sequence number issued for this venue")
+    # Walls, the inside area and the door (see VenueLayout); with it, presence fuses all gateways.
+    layout: dict[str, object] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class WallIn(SQLModel):
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    loss_db: float = Field(default=6.0, ge=0, le=40, description="a glazed front ~6 dB, brick 10-15 dB")
+
+
+class VenueLayout(SQLModel):
+    """The venue's geometry in the same metres as gateway placements."""
+
+    walls: list[WallIn] = Field(default_factory=list, max_length=200)
+    inside: list[tuple[float, float, float, float]] = Field(
+        min_length=1, max_length=50, description="rectangles x0, y0, x1, y1 that count as arrived"
+    )
+    door: tuple[float, float] = Field(description="where guests come in")
+    bounds: tuple[float, float, float, float] | None = Field(default=None, description="area to consider")
 
 
 class VenueRead(VenueBase):
@@ -215,6 +246,7 @@ class Reservation(ReservationBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     status: ReservationStatus = Field(default=ReservationStatus.EXPECTED)
     arrived_at: datetime | None = None
+    table_label: str | None = Field(default=None, max_length=32, description="where the host seated them")
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -222,6 +254,31 @@ class ReservationRead(ReservationBase):
     id: int
     status: ReservationStatus
     arrived_at: datetime | None
+    table_label: str | None = None
+
+
+class PartyMember(SQLModel, table=True):
+    """A guest who comes with a reservation besides the guest who booked it."""
+
+    __table_args__ = (UniqueConstraint("reservation_id", "guest_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    reservation_id: int = Field(foreign_key="reservation.id", index=True)
+    guest_id: int = Field(foreign_key="guest.id", index=True)
+
+
+class PartyMemberRead(SQLModel):
+    reservation_id: int
+    guest_id: int
+
+
+class GuestArrival(SQLModel, table=True):
+    """One member of a party (the booker or a PartyMember) reached the door; at most once each."""
+
+    __table_args__ = (UniqueConstraint("reservation_id", "guest_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    reservation_id: int = Field(foreign_key="reservation.id", index=True)
+    guest_id: int = Field(foreign_key="guest.id")
+    at: datetime
 
 
 class PreOrderItemBase(SQLModel):
@@ -245,18 +302,23 @@ class PreOrderItemRead(PreOrderItemBase):
 
 
 class Alert(SQLModel, table=True):
-    """An alert as stored: numbered per venue, and at most one of each kind per reservation."""
+    """An alert or staff action as stored: numbered per venue, at most once per dedupe key.
+
+    The dedupe key makes writers idempotent: `greet:{reservation}` fires once however often the
+    band is heard; a staff action carries the id its screen chose, so a retried tap counts once.
+    """
 
     __table_args__ = (
         UniqueConstraint("venue_id", "seq"),
-        UniqueConstraint("reservation_id", "kind"),
+        UniqueConstraint("venue_id", "dedupe_key"),
     )
     id: int | None = Field(default=None, primary_key=True)
     venue_id: int = Field(foreign_key="venue.id", index=True)
     seq: int
     role: ScreenRole
     kind: AlertKind
-    reservation_id: int | None = Field(default=None, foreign_key="reservation.id")
+    reservation_id: int | None = Field(default=None, foreign_key="reservation.id", index=True)
+    dedupe_key: str | None = Field(default=None, max_length=120)
     payload: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 from sqlalchemy.engine import Engine
 
 from firmware_sim.band import BandFirmware
-from firmware_sim.venue import Layout
+from firmware_sim.venue import Layout, presence_model
 from maitre.db import session_scope
 from maitre.models import (
     Band,
@@ -76,7 +77,9 @@ DEMO_GUESTS = (
 def seed_venue(engine: Engine, layout: Layout, name: str = "Le Petit Bistro") -> int:
     """Create the venue, its zones and gateways from the layout; returns the venue id."""
     with session_scope(engine) as session:
-        venue = Venue(slug=layout.venue, name=name)
+        model = presence_model(layout)
+        plan = {"walls": msgspec.to_builtins(model.walls), "inside": model.inside, "door": model.door}
+        venue = Venue(slug=layout.venue, name=name, layout={**plan, "bounds": model.bounds})
         session.add(venue)
         session.flush()
         venue_id = row_id(venue)
@@ -87,7 +90,7 @@ def seed_venue(engine: Engine, layout: Layout, name: str = "Le Petit Bistro") ->
             zones[z.kind] = zone
         session.flush()
         for g in layout.gateways:
-            placed = zones.get("door" if g.role == "door" else "approach")
+            placed = zones.get({"door": "door", "inside": "dining"}.get(g.role, "approach"))
             session.add(
                 Gateway(
                     venue_id=venue_id,

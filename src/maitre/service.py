@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from datetime import timedelta
@@ -17,8 +18,9 @@ from maitre import wire
 from maitre.alerts.hub import AlertHub
 from maitre.config import Settings
 from maitre.db import create_schema, session_scope
-from maitre.hospitality.arrivals import Arrivals, ArrivalWindow
+from maitre.hospitality.arrivals import AlertRules, Arrivals, ArrivalWindow
 from maitre.hospitality.directory import Directory
+from maitre.ingest.foreign import load_foreign_gateways
 from maitre.ingest.mqtt import MqttIngress
 from maitre.ingest.pipeline import Ingest
 from maitre.models import AlertRead, Gateway, Venue, utcnow
@@ -39,7 +41,9 @@ class VenueService:
         self.engine = engine
         self.broker = broker
         self.directory = Directory()
-        self.presence = PresenceEngine(self.directory.door_gateways)
+        self.presence = PresenceEngine(self.directory.gateway_roles, models=self.directory.venue_models)
+        # ESPresense / OpenMQTTGateway gateways mapped onto ours; a bad mapping stops the start.
+        self.foreign = load_foreign_gateways(settings.foreign_gateways, settings.foreign_gateways_file)
         self.ingest = Ingest(
             self.presence,
             known_gateways=self.directory.gateways,
@@ -48,12 +52,17 @@ class VenueService:
             max_payload_bytes=settings.max_payload_bytes,
             max_clock_skew=settings.max_clock_skew_seconds,
             resolver=self.directory.resolver,
+            foreign=self.foreign or None,
         )
         self.arrivals = Arrivals(
             engine,
             ArrivalWindow(
                 early=timedelta(minutes=settings.arrival_early_minutes),
                 late=timedelta(minutes=settings.arrival_late_minutes),
+            ),
+            AlertRules(
+                kitchen_on_approach_minutes=settings.kitchen_start_on_approach_minutes,
+                vip_visits=settings.vip_visits,
             ),
         )
         self.hub = AlertHub()
@@ -73,6 +82,7 @@ class VenueService:
                 asyncio.get_running_loop(),
                 self.ingest.stats,
                 self._on_status,
+                foreign_subscriptions=self.foreign.subscriptions,
             )
             self.ingress.start()
             self._tasks.append(asyncio.create_task(self._ingest_loop(), name="ingest"))
@@ -108,9 +118,7 @@ class VenueService:
         while True:
             event = await self._events.get()
             started = time.perf_counter()
-            alerts = await self._handle_with_retry(event)
-            for alert in alerts:
-                self.hub.publish(alert)
+            alerts = await self._handle_with_retry(event)  # committed and published
             if alerts:
                 self.alert_latencies.append(time.perf_counter() - started)
                 del self.alert_latencies[:-1000]
@@ -119,7 +127,7 @@ class VenueService:
         delay = 0.2
         for attempt in range(1, ARRIVAL_RETRIES + 1):
             try:
-                return await asyncio.to_thread(self.arrivals.handle, event)
+                return await self.hub.record(functools.partial(self.arrivals.handle, event))
             except OperationalError as exc:
                 log.warning("database unavailable handling %s (attempt %d): %s", event.kind, attempt, exc)
                 await asyncio.sleep(delay)

@@ -7,7 +7,8 @@ import time
 from sqlmodel import Session, col, or_, select
 
 from maitre.identity.resolver import EidResolver, RotatingBand
-from maitre.models import Band, Gateway, GatewayRole, Guest, Venue
+from maitre.models import Band, Gateway, Guest, Venue, VenueLayout
+from maitre.presence.venue_model import VenueModel, WallSpec
 
 
 class Directory:
@@ -15,17 +16,24 @@ class Directory:
 
     def __init__(self) -> None:
         self.gateways: set[tuple[str, str]] = set()
-        self.door_gateways: set[tuple[str, str]] = set()
+        # (venue, gateway) → role, and venue → geometry: both read by the presence engine.
+        self.gateway_roles: dict[tuple[str, str], str] = {}
+        self.venue_models: dict[str, VenueModel] = {}
         self.tracked_bands: set[str] = set()
         # Only consenting guests' rotating bands are registered: nobody else's ids even resolve.
         self.resolver = EidResolver()
 
     def reload(self, session: Session) -> None:
-        rows = session.exec(select(Venue.slug, Gateway.name, Gateway.role).join(Venue)).all()
+        rows = session.exec(select(Venue, Gateway).join(Gateway, col(Gateway.venue_id) == Venue.id)).all()
         self.gateways.clear()
-        self.gateways.update((v, g) for v, g, _ in rows)
-        self.door_gateways.clear()
-        self.door_gateways.update((v, g) for v, g, r in rows if r == GatewayRole.DOOR)
+        self.gateways.update((v.slug, g.name) for v, g in rows)
+        self.gateway_roles.clear()
+        self.gateway_roles.update({(v.slug, g.name): g.role.value for v, g in rows})
+        self.venue_models.clear()
+        for venue in session.exec(select(Venue).where(col(Venue.layout).is_not(None))):
+            placed = {g.name: (g.x, g.y) for v, g in rows if v.id == venue.id}
+            if venue.layout and placed:
+                self.venue_models[venue.slug] = venue_model(venue.layout, placed)
         bands = session.exec(
             select(Band)
             .join(Guest, col(Band.guest_id) == Guest.id)
@@ -57,3 +65,15 @@ class Directory:
                 band.eid_epoch.timestamp(),
             )
             self.resolver.register(rotating, time.time())
+
+
+def venue_model(layout: dict[str, object], gateways: dict[str, tuple[float, float]]) -> VenueModel:
+    """The presence engine's view of a venue: its stored layout plus where its gateways hang."""
+    parsed = VenueLayout.model_validate(layout)
+    return VenueModel(
+        gateways=gateways,
+        walls=[WallSpec(w.x0, w.y0, w.x1, w.y1, w.loss_db) for w in parsed.walls],
+        inside=list(parsed.inside),
+        door=parsed.door,
+        bounds=parsed.bounds,
+    )

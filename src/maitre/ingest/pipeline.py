@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import msgspec
 
 from maitre import wire
 from maitre.identity.resolver import EidResolver
 from maitre.ingest.dedupe import BatchDeduper
+from maitre.ingest.foreign import ForeignDrop, ForeignGateways
 from maitre.ingest.stats import Drop, IngestStats
 from maitre.presence import PresenceEngine, PresenceEvent
 
@@ -32,6 +33,7 @@ class Ingest:
         max_payload_bytes: int = wire.MAX_PAYLOAD_BYTES,
         max_clock_skew: float = 30.0,
         resolver: EidResolver | None = None,
+        foreign: ForeignGateways | None = None,
     ) -> None:
         self.presence = presence
         self.known_gateways = known_gateways
@@ -42,11 +44,14 @@ class Ingest:
         self.resolver = resolver if resolver is not None else EidResolver()
         self.stats = IngestStats()
         self.dedupe = BatchDeduper()
+        self.foreign = foreign  # ESPresense / OpenMQTTGateway gateways mapped onto this venue's
 
     def handle(self, topic: str, payload: bytes) -> list[PresenceEvent]:
         """Process one sightings message; never raises on bad input."""
         stats = self.stats
         stats.messages += 1
+        if self.foreign is not None and self.foreign.claims(topic):
+            return self._handle_foreign(topic, payload)
         parts = wire.parse_topic(topic)
         if parts is None or parts.kind != "sightings":
             return self._drop(Drop.MALFORMED, topic, "not a sightings topic")
@@ -66,13 +71,36 @@ class Ingest:
             return self._drop(Drop.DUPLICATE_BATCH, topic, f"seq {batch.seq}", level=logging.DEBUG)
 
         stats.batches += 1
+        return self._observe(batch.venue, batch.gateway, batch.sightings)
+
+    def observe_foreign(
+        self, venue: str, gateway: str, sightings: Iterable[wire.Sighting]
+    ) -> list[PresenceEvent]:
+        """Feed sightings another make of gateway reported, already translated, down the batch path."""
+        if (venue, gateway) not in self.known_gateways:
+            return self._drop(Drop.UNKNOWN_GATEWAY, f"{venue}/{gateway}", "mapped to, but not registered")
+        return self._observe(venue, gateway, sightings)
+
+    def _handle_foreign(self, topic: str, payload: bytes) -> list[PresenceEvent]:
+        assert self.foreign is not None
+        if len(payload) > self.max_payload_bytes:
+            return self._drop(Drop.OVERSIZED, topic, f"{len(payload)} bytes")
+        try:
+            found = self.foreign.translate(topic, payload, self.clock())
+        except ForeignDrop as drop:
+            return self._drop(drop.reason, topic, drop.detail)
+        return self.observe_foreign(found.venue, found.gateway, (found.sighting,))
+
+    def _observe(self, venue: str, gateway: str, sightings: Iterable[wire.Sighting]) -> list[PresenceEvent]:
+        """Tracked, timely sightings into the presence engine; the events they decide out."""
+        stats = self.stats
         now = self.clock()
         skew = self.max_clock_skew
         tracked = self.tracked_bands
         observe = self.presence.observe
         resolve = self.resolver.resolve
         events: list[PresenceEvent] = []
-        for s in batch.sightings:
+        for s in sightings:
             if s.id.startswith("eid:"):
                 band = resolve(s.id, now)
                 if band is None:
@@ -86,15 +114,15 @@ class Ingest:
                 stats.dropped_sightings[Drop.CLOCK_SKEW] += 1
                 continue
             stats.sightings += 1
-            found = observe(batch.venue, batch.gateway, s)
+            found = observe(venue, gateway, s)
             if found:
                 events.extend(found)
         stats.events += len(events)
         return events
 
     def _drop(
-        self, reason: Drop, topic: str, detail: str, level: int = logging.WARNING
+        self, reason: str, topic: str, detail: str, level: int = logging.WARNING
     ) -> list[PresenceEvent]:
         self.stats.dropped[reason] += 1
-        log.log(level, "dropped message on %s: %s (%s)", topic, reason.value, detail)
+        log.log(level, "dropped message on %s: %s (%s)", topic, reason, detail)
         return []

@@ -1,35 +1,59 @@
-"""First presence engine: smoothed signal per band and gateway, distance zones with hysteresis.
+"""The presence engine: filtered signal per band and gateway, fused into inside/outside and arrival.
 
-A band is *arrived* once its smoothed distance to a door gateway stays inside `arrive_m` for
-`dwell` seconds; it only counts as gone again beyond `leave_m`, so a guest standing at the edge
-does not flap. A band whose signal at any gateway is rising fast enough, within `approach_m`
-of a door gateway, is *approaching*.
+Every gateway has a role. *door* gateways hang at the host stand, just inside; *approach*
+gateways hang outside, on the facade; *inside* gateways deeper in the room. A band is *arrived*
+when, for `dwell` seconds, it is close to a door gateway (`arrive_m`, from the filtered level and
+the path-loss model) **and** the door gateways hear it at least `inside_margin_db` louder than
+the approach gateways do: the facade stands between a passer-by and the door gateway, and
+between a guest inside and the approach gateway, so the difference flips as a guest walks in.
+When no door gateway hears the band (one died), inside gateways decide on the same rule.
+It is only gone again beyond `leave_m` or clearly outside, so a guest at the edge cannot flap.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from maitre.presence.grid import Fix, Track, VenueGrid, track_start, track_update
+from maitre.presence.kalman import RssiKalman
+from maitre.presence.venue_model import VenueModel
 from maitre.wire import Sighting
 
 GatewayKey = tuple[str, str]  # (venue, gateway)
 EventKind = Literal["approaching", "arrived", "left"]
 
+DOOR, APPROACH, INSIDE = "door", "approach", "inside"
+_LN10_OVER_10 = math.log(10) / 10
+
 
 @dataclass(frozen=True, slots=True)
 class PresenceConfig:
-    # Smoothing time constant: ~3 batches, enough to average out fast fading at a walk.
-    tau: float = 1.5
     path_loss_exponent: float = 2.2
     default_power_1m: int = -59  # when a frame carries no calibrated power
-    arrive_m: float = 2.5  # inside this at a door gateway, after dwell: arrived
-    leave_m: float = 4.5  # hysteresis: only beyond this does an arrived band count as gone
-    dwell: float = 0.8  # seconds inside arrive_m before arrival is declared
+    # Kalman tuning: walking changes a link's level by a few dB/s, and that rate itself changes
+    # within a second or two; fast fading is ~4 dB per packet, the slow floor ~2 dB.
+    accel_noise: float = 6.0  # q, dB²/s³
+    fading_var: float = 16.0
+    floor_var: float = 4.0
+    stale_s: float = 2.5  # a link unheard this long no longer counts; restarts when heard again
+    arrive_m: float = 2.2  # this close to a door gateway …
+    inside_margin_db: float = 4.0  # … and this much louder at the door than outside …
+    dwell: float = 0.5  # … for this long: arrived
+    leave_m: float = 4.5  # only beyond this (or clearly outside) does an arrived band count as gone
+    inside_m: float = 4.0  # arrival radius around inside gateways, used when no door gateway hears
     approach_m: float = 15.0  # approaching is only reported this close to a door gateway
-    approach_rise_db: float = 3.0  # signal rise over approach_window that means "coming closer"
-    approach_window: float = 3.0
+    approach_rate_db_s: float = 1.0  # the door link strengthening at least this fast means "coming closer"
+    # With a venue model: fuse all gateways over the venue's grid instead of the role rule.
+    model_sigma_db: float = 6.0  # how far a filtered level may sit from the model: shadowing, bodies
+    p_enter: float = 0.9  # probability of being inside that, held for dwell, means arrived
+    p_leave: float = 0.2  # … and below which, held for 4 × dwell, means gone again
+    near_m: float = 8.0  # only track bands this close to a door gateway (the rest are far outside)
+    track_interval: float = 0.4  # seconds between track updates: about one batch from every gateway
+    walk_speed: float = 1.5  # m/s: how fast probability may move between cells
+    evidence_weight: float = 0.5  # filtered levels are correlated in time: each update counts this much
     forget_after: float = 30.0  # seconds unheard before a band's state is dropped
 
 
@@ -42,25 +66,25 @@ class PresenceEvent:
     gateway: str
     distance_m: float
     confidence: float  # 0..1
-
-
-class _Link:
-    """Smoothed signal of one band at one gateway."""
-
-    __slots__ = ("ema", "history", "last_t", "power")
-
-    def __init__(self, rssi: float, t: float, power: int) -> None:
-        self.ema = rssi
-        self.last_t = t
-        self.power = power
-        self.history: list[tuple[float, float]] = [(t, rssi)]
+    eta_s: float | None = None  # for approaching: estimated seconds to the door
 
 
 class _Band:
-    __slots__ = ("approaching", "arrived", "inside_since", "last_t", "links", "outside_since")
+    __slots__ = (
+        "approaching",
+        "arrived",
+        "inside_since",
+        "last_t",
+        "links",
+        "outside_since",
+        "p_inside",
+        "track",
+    )
 
     def __init__(self) -> None:
-        self.links: dict[str, _Link] = {}
+        self.links: dict[str, RssiKalman] = {}
+        self.track: Track | None = None
+        self.p_inside = 0.0
         self.arrived = False
         self.approaching = False
         self.inside_since: float | None = None
@@ -69,16 +93,23 @@ class _Band:
 
 
 class PresenceEngine:
-    """Per venue, per band state machine fed by sightings in gateway-time order."""
+    """Per venue, per band state machine fed by sightings; pure: no I/O, no wall clock."""
 
-    def __init__(self, door_gateways: set[GatewayKey], config: PresenceConfig | None = None) -> None:
+    def __init__(
+        self,
+        roles: Mapping[GatewayKey, str],
+        config: PresenceConfig | None = None,
+        models: Mapping[str, VenueModel] | None = None,
+    ) -> None:
         self.config = config or PresenceConfig()
-        # Held by reference: the service updates this set in place when gateways change.
-        self.door_gateways = door_gateways
+        # Held by reference: the service updates these mappings in place when gateways change.
+        self.roles = roles
+        self.models: Mapping[str, VenueModel] = models if models is not None else {}
+        self._grids: dict[str, tuple[VenueModel, VenueGrid]] = {}
         self._bands: dict[tuple[str, str], _Band] = {}
 
-    def distance(self, rssi: float, power_1m: int) -> float:
-        """Log-distance path loss inverted: metres from smoothed RSSI and the 1 m power."""
+    def distance(self, rssi: float, power_1m: float) -> float:
+        """Log-distance path loss inverted: metres from a filtered level and the 1 m power."""
         return float(10 ** ((power_1m - rssi) / (10 * self.config.path_loss_exponent)))
 
     def observe(self, venue: str, gateway: str, s: Sighting) -> list[PresenceEvent]:
@@ -88,102 +119,157 @@ class PresenceEngine:
         band = self._bands.get(key)
         if band is None:
             band = self._bands[key] = _Band()
-        band.last_t = max(band.last_t, s.t)
-        power = s.tx if s.tx is not None else cfg.default_power_1m
+        # Level relative to the band's 1 m power, so bands of different power compare.
+        z = s.rssi - (s.tx if s.tx is not None else cfg.default_power_1m)
         link = band.links.get(gateway)
-        if link is None:
-            link = band.links[gateway] = _Link(s.rssi, s.t, power)
+        if link is None or s.t - link.last_t > cfg.stale_s:
+            band.links[gateway] = RssiKalman(z, s.t)
+        elif s.t > link.last_t:
+            link.update(z, s.t, s.n, cfg.accel_noise, cfg.fading_var, cfg.floor_var)
         else:
-            dt = s.t - link.last_t
-            if dt <= 0:
-                return []  # older than what we have: a late duplicate, it changes nothing
-            # Time-based EMA weighted by packet count: one batch of many packets counts more.
-            alpha = 1 - math.exp(-dt * min(s.n, 10) / (cfg.tau * 5))
-            link.ema += alpha * (s.rssi - link.ema)
-            link.last_t = s.t
-            link.power = power
-            link.history.append((s.t, link.ema))
-            cutoff = s.t - cfg.approach_window
-            while len(link.history) > 2 and link.history[1][0] <= cutoff:
-                link.history.pop(0)
+            return []  # older than what we have: a late duplicate, it changes nothing
+        band.last_t = max(band.last_t, s.t)
+        role = self.roles.get((venue, gateway))
+        if role == APPROACH and not band.arrived:
+            return []  # outside readings only ever hold an arrival back; decided on inside readings
+        return self._decide(venue, s, band)
 
-        events: list[PresenceEvent] = []
-        d = self.distance(link.ema, link.power)
-        is_door = (venue, gateway) in self.door_gateways
-        if is_door:
-            self._door_logic(venue, gateway, s, band, link, d, events)
-        if not band.arrived and not band.approaching:
-            self._approach_logic(venue, gateway, s, band, link, is_door, events)
-        return events
+    def _levels(self, venue: str, band: _Band, t: float) -> dict[str, tuple[str, float, float]]:
+        """Fresh links by role: role → (gateway, best level, its rate)."""
+        best: dict[str, tuple[str, float, float]] = {}
+        stale = self.config.stale_s
+        for gw, k in band.links.items():
+            if t - k.last_t > stale:
+                continue
+            role = self.roles.get((venue, gw))
+            if role is None:
+                continue
+            level = k.x + k.rate * (t - k.last_t)
+            if role not in best or level > best[role][1]:
+                best[role] = (gw, level, k.rate)
+        return best
 
-    def _door_logic(
-        self,
-        venue: str,
-        gateway: str,
-        s: Sighting,
-        band: _Band,
-        link: _Link,
-        d: float,
-        events: list[PresenceEvent],
-    ) -> None:
+    def _grid(self, venue: str) -> VenueGrid | None:
+        model = self.models.get(venue)
+        if model is None:
+            return None
+        cached = self._grids.get(venue)
+        if cached is None or cached[0] is not model:
+            cfg = self.config
+            cached = self._grids[venue] = (
+                model,
+                VenueGrid(model, cfg.path_loss_exponent, cfg.model_sigma_db),
+            )
+        return cached[1]
+
+    def locate(self, venue: str, band_id: str, t: float) -> Fix | None:
+        """Where a band most likely is now, fused over all gateways hearing it (needs a venue model)."""
+        grid = self._grid(venue)
+        band = self._bands.get((venue, band_id))
+        if grid is None or band is None:
+            return None
+        stale = self.config.stale_s
+        levels = {g: k.x for g, k in band.links.items() if t - k.last_t <= stale}
+        return grid.locate(levels)
+
+    def _decide(self, venue: str, s: Sighting, band: _Band) -> list[PresenceEvent]:
         cfg = self.config
+        t = s.t
+        levels = self._levels(venue, band, t)
+        near = levels.get(DOOR) or levels.get(INSIDE)
+        if near is None:
+            return []
+        radius = cfg.arrive_m if DOOR in levels else cfg.inside_m
+        gw, level, rate = near
+        d = self.distance(level, 0.0)
+        grid = self._grid(venue)
+        if grid is not None:
+            inner = levels.get(INSIDE)
+            nearest = min(d, self.distance(inner[1], 0.0)) if inner is not None else d
+            if nearest > cfg.near_m:
+                band.track = None
+                band.p_inside = 0.0
+                inside, margin, confidence = False, -cfg.inside_margin_db, 0.0
+            else:
+                if band.track is None or t - band.track.last_t >= cfg.track_interval:
+                    fresh = {g: k.x for g, k in band.links.items() if t - k.last_t <= cfg.stale_s}
+                    if band.track is None:
+                        band.track = track_start(grid, fresh, t)
+                        fix = grid.locate(fresh)
+                        band.p_inside = 0.1 * fix.p_inside if fix is not None else 0.0
+                    else:
+                        band.p_inside = track_update(
+                            grid, band.track, fresh, t, cfg.walk_speed, cfg.evidence_weight
+                        )
+                p = band.p_inside
+                inside = p >= cfg.p_enter
+                confidence = round(p, 2)
+                # Express the probability as the margin the role rule would use, so one state
+                # machine serves both: clearly outside below p_leave.
+                margin = cfg.inside_margin_db if p > cfg.p_leave else -cfg.inside_margin_db
+            radius = cfg.near_m
+        else:
+            outside = levels.get(APPROACH)
+            # With no approach gateway hearing the band, the door level alone must carry the decision.
+            margin = level - outside[1] if outside is not None else cfg.inside_margin_db
+            inside = d <= radius and margin >= cfg.inside_margin_db
+            confidence = self._confidence(d, radius, margin)
+        events: list[PresenceEvent] = []
         if not band.arrived:
-            if d <= cfg.arrive_m:
+            if inside:
                 if band.inside_since is None:
-                    band.inside_since = s.t
-                if s.t - band.inside_since >= cfg.dwell:
+                    band.inside_since = t
+                if t - band.inside_since >= cfg.dwell:
                     band.arrived = True
                     band.outside_since = None
-                    events.append(
-                        PresenceEvent(venue, s.id, "arrived", s.t, gateway, round(d, 2), self._confidence(d))
-                    )
+                    events.append(PresenceEvent(venue, s.id, "arrived", t, gw, round(d, 2), confidence))
             else:
                 band.inside_since = None
-        elif d >= cfg.leave_m:
-            if band.outside_since is None:
-                band.outside_since = s.t
-            if s.t - band.outside_since >= cfg.dwell:
-                band.arrived = False
-                band.approaching = False
-                band.inside_since = None
-                events.append(PresenceEvent(venue, s.id, "left", s.t, gateway, round(d, 2), 0.5))
+                if not band.approaching and DOOR in levels:
+                    self._approach(venue, s, band, gw, d, rate, events)
         else:
-            band.outside_since = None
+            # With a venue model the grid alone says "gone": a seated guest is far from the door.
+            far = d >= cfg.leave_m and grid is None
+            gone = far or margin <= -cfg.inside_margin_db
+            if gone:
+                if band.outside_since is None:
+                    band.outside_since = t
+                if t - band.outside_since >= cfg.dwell * 4:
+                    band.arrived = band.approaching = False
+                    band.inside_since = None
+                    events.append(PresenceEvent(venue, s.id, "left", t, gw, round(d, 2), 0.6))
+            else:
+                band.outside_since = None
+        return events
 
-    def _approach_logic(
+    def _approach(
         self,
         venue: str,
-        gateway: str,
         s: Sighting,
         band: _Band,
-        link: _Link,
-        is_door: bool,
+        gw: str,
+        d: float,
+        rate: float,
         events: list[PresenceEvent],
     ) -> None:
         cfg = self.config
-        door_links = [g for g in band.links if (venue, g) in self.door_gateways]
-        if not door_links:
+        if d > cfg.approach_m or rate < cfg.approach_rate_db_s:
             return
-        nearest = min(self.distance(band.links[g].ema, band.links[g].power) for g in door_links)
-        if nearest > cfg.approach_m or len(link.history) < 3:
-            return
-        t0, first = link.history[0]
-        if s.t - t0 < cfg.approach_window * 0.5:
-            return
-        rise = link.ema - first
-        if rise >= cfg.approach_rise_db:
-            band.approaching = True
-            confidence = min(1.0, rise / (2 * cfg.approach_rise_db))
-            events.append(
-                PresenceEvent(
-                    venue, s.id, "approaching", s.t, gateway, round(nearest, 2), round(confidence, 2)
-                )
-            )
+        # Level rising at r dB/s means distance shrinking at d·ln10·r/(10·n) m/s, so the time to
+        # reach the door is 10·n / (ln10 · r) seconds, whatever the distance.
+        eta = min(60.0, cfg.path_loss_exponent / (_LN10_OVER_10 * rate))
+        band.approaching = True
+        confidence = round(min(1.0, rate / (3 * cfg.approach_rate_db_s)), 2)
+        events.append(
+            PresenceEvent(venue, s.id, "approaching", s.t, gw, round(d, 2), confidence, round(eta, 1))
+        )
 
-    def _confidence(self, d: float) -> float:
-        """Higher the deeper inside the arrival radius; a first version, refined by evaluation."""
+    def _confidence(self, d: float, radius: float, margin: float) -> float:
+        """Higher the deeper inside the radius and the clearer the inside/outside margin."""
         cfg = self.config
-        return round(min(1.0, 0.5 + 0.5 * (cfg.arrive_m - d) / cfg.arrive_m), 2)
+        depth = (radius - d) / radius
+        clarity = (margin - cfg.inside_margin_db) / 12.0
+        return round(max(0.5, min(1.0, 0.5 + 0.25 * depth + 0.25 * clarity)), 2)
 
     def expire(self, now: float) -> int:
         """Forget bands unheard for forget_after seconds; returns how many were dropped."""

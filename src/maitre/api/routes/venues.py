@@ -13,6 +13,7 @@ from maitre.models import (
     GatewayRead,
     Venue,
     VenueBase,
+    VenueLayout,
     VenueRead,
     Zone,
     ZoneBase,
@@ -36,6 +37,25 @@ def create_venue(body: VenueBase, session: SessionDep) -> Venue:
 @router.get("", response_model=list[VenueRead])
 def list_venues(session: SessionDep) -> list[Venue]:
     return list(session.exec(select(Venue).order_by(Venue.slug)))
+
+
+@router.put("/{slug}/layout", response_model=VenueLayout)
+def set_layout(slug: str, body: VenueLayout, session: SessionDep, service: ServiceDep) -> VenueLayout:
+    """Walls, inside area and door: with them, presence fuses every gateway over the venue's plan."""
+    venue = venue_by_slug(session, slug)
+    venue.layout = body.model_dump(mode="json")
+    session.add(venue)
+    session.commit()
+    service.reload_directory()
+    return body
+
+
+@router.get("/{slug}/layout", response_model=VenueLayout)
+def read_layout(slug: str, session: SessionDep) -> VenueLayout:
+    venue = venue_by_slug(session, slug)
+    if venue.layout is None:
+        raise HTTPException(404, f"venue {slug!r} has no layout; presence uses gateway roles alone")
+    return VenueLayout.model_validate(venue.layout)
 
 
 @router.get("/{slug}", response_model=VenueRead)

@@ -1,0 +1,1 @@
+"""Evaluation: run simulated evenings through the real pipeline and score greetings against truth."""

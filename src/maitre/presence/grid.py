@@ -1,0 +1,161 @@
+"""Fusion across gateways: where in the venue a band most likely is, tracked over time.
+
+The venue is cut into cells. For every cell and gateway the path-loss model and the walls in
+between give the level a band there would produce. A band's filtered levels at all gateways
+that hear it weigh every cell (missing gateways contribute no term, so a dead gateway degrades
+the estimate instead of breaking it). Between updates the band's probability spreads to
+neighbouring cells at walking pace, but never through a wall: to get inside, a band has to
+pass the door. A passer-by whose signal briefly looks like "inside" cannot get there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from maitre.presence.venue_model import VenueModel
+
+CELL_M = 0.5  # about a stride: finer than the signal can resolve anyway
+MIN_DISTANCE_M = 0.3  # the near field: the model stops meaning anything closer than this
+# Shadowing has heavy tails: one link 15 dB off (a body, a pillar, a reflection) is common. A
+# Gaussian would let that one link outvote all others; this floor caps what one link can say.
+OUTLIER_LOG = float(np.log(0.05))
+
+
+class Fix:
+    __slots__ = ("p_inside", "x", "y")
+
+    def __init__(self, p_inside: float, x: float, y: float) -> None:
+        self.p_inside = p_inside
+        self.x = x
+        self.y = y
+
+
+class VenueGrid:
+    """Expected level per cell and gateway, precomputed once per venue model."""
+
+    def __init__(self, model: VenueModel, exponent: float, sigma_db: float, cell: float = CELL_M) -> None:
+        self.model = model
+        self.sigma = sigma_db
+        if model.bounds is not None:
+            x0, y0, x1, y1 = model.bounds
+        else:
+            gx = [p[0] for p in model.gateways.values()]
+            gy = [p[1] for p in model.gateways.values()]
+            x0, y0, x1, y1 = min(gx) - 8, min(gy) - 8, max(gx) + 8, max(gy) + 8
+        xs = np.arange(x0 + cell / 2, x1, cell)
+        ys = np.arange(y0 + cell / 2, y1, cell)
+        gxs, gys = np.meshgrid(xs, ys)
+        self.shape = gxs.shape
+        self.cell = cell
+        self.xs = gxs.ravel()
+        self.ys = gys.ravel()
+        inside = np.zeros(self.xs.shape, dtype=bool)
+        for rx0, ry0, rx1, ry1 in model.inside:
+            inside |= (self.xs >= rx0) & (self.xs <= rx1) & (self.ys >= ry0) & (self.ys <= ry1)
+        self.inside = inside
+        self.expected: dict[str, np.ndarray] = {}
+        for name, (px, py) in model.gateways.items():
+            d = np.maximum(np.hypot(self.xs - px, self.ys - py), MIN_DISTANCE_M)
+            level = -10.0 * exponent * np.log10(d)
+            for w in model.walls:
+                level -= w.loss_db * _crosses(w.x0, w.y0, w.x1, w.y1, self.xs, self.ys, px, py)
+            self.expected[name] = level
+        # Which neighbouring cells a person can step between: not through a wall.
+        ny, nx = self.shape
+        right = np.ones((ny, nx - 1), dtype=bool)
+        up = np.ones((ny - 1, nx), dtype=bool)
+        for w in model.walls:
+            right &= ~_crosses(w.x0, w.y0, w.x1, w.y1, gxs[:, :-1], gys[:, :-1], gxs[:, 1:], gys[:, 1:])
+            up &= ~_crosses(w.x0, w.y0, w.x1, w.y1, gxs[:-1, :], gys[:-1, :], gxs[1:, :], gys[1:, :])
+        self.open_right = right.astype(float)
+        self.open_up = up.astype(float)
+        self.inside2d = inside.reshape(self.shape)
+        self.outside_prior = np.where(
+            self.inside2d, 0.1 / max(inside.sum(), 1), 0.9 / max((~inside).sum(), 1)
+        )
+
+    def loglik(self, levels: dict[str, float]) -> np.ndarray | None:
+        """Log-likelihood of every cell given levels relative to 1 m power; None if none apply."""
+        ll: np.ndarray | None = None
+        for gateway, level in levels.items():
+            expected = self.expected.get(gateway)
+            if expected is None:
+                continue
+            term = (level - expected) / self.sigma
+            one = np.logaddexp(-0.5 * term * term, OUTLIER_LOG)
+            ll = one if ll is None else ll + one
+        return ll
+
+    def locate(self, levels: dict[str, float]) -> Fix | None:
+        """Probability of being inside, and the most likely place, from these levels alone."""
+        ll = self.loglik(levels)
+        if ll is None:
+            return None
+        w = np.exp(ll - ll.max())
+        total = float(w.sum())
+        best = int(np.argmax(w))
+        return Fix(float(w[self.inside].sum()) / total, float(self.xs[best]), float(self.ys[best]))
+
+
+class Track:
+    """One band's probability over the venue's cells."""
+
+    __slots__ = ("last_t", "p")
+
+    def __init__(self, p: np.ndarray, t: float) -> None:
+        self.p = p
+        self.last_t = t
+
+
+def _diffuse(grid: VenueGrid, p: np.ndarray, steps: int, a: float = 0.2) -> np.ndarray:
+    """Spread probability to open neighbours; each step moves a share `a` across every open edge."""
+    for _ in range(steps):
+        flow_r = a * (p[:, :-1] - p[:, 1:]) * grid.open_right
+        flow_u = a * (p[:-1, :] - p[1:, :]) * grid.open_up
+        p = p.copy()
+        p[:, :-1] -= flow_r
+        p[:, 1:] += flow_r
+        p[:-1, :] -= flow_u
+        p[1:, :] += flow_u
+    return p
+
+
+def track_start(grid: VenueGrid, levels: dict[str, float], t: float) -> Track | None:
+    """A new track: most people appear from the street, so the prior leans outside."""
+    ll = grid.loglik(levels)
+    if ll is None:
+        return None
+    p = grid.outside_prior * np.exp(ll - ll.max()).reshape(grid.shape)
+    return Track(p / p.sum(), t)
+
+
+def track_update(
+    grid: VenueGrid, track: Track, levels: dict[str, float], t: float, speed: float, weight: float = 1.0
+) -> float:
+    """Move the track forward to t at walking pace, weigh it by the levels; P(inside)."""
+    dt = t - track.last_t
+    # Each diffusion step spreads a variance of 2·a cells² per axis; walking covers speed·dt.
+    spread = (speed * dt / grid.cell) ** 2
+    steps = min(40, int(spread / 0.4) + 1)
+    p = _diffuse(grid, track.p, steps)
+    ll = grid.loglik(levels)
+    if ll is not None:
+        # Filtered levels repeat much of what they said last time: weigh them below one.
+        p = p * np.exp(weight * (ll - ll.max())).reshape(grid.shape)
+    # A little probability everywhere keeps the track able to recover from a wrong turn.
+    total = p.sum()
+    p = 0.999 * p / total + 0.001 / p.size if total > 0 else grid.outside_prior.copy()
+    track.p = p
+    track.last_t = t
+    return float(p[grid.inside2d].sum())
+
+
+def _crosses(
+    x0: float, y0: float, x1: float, y1: float, ax: np.ndarray, ay: np.ndarray, bx: float, by: float
+) -> np.ndarray:
+    """For each point a: does the segment a→b cross the wall (x0,y0)→(x1,y1)?"""
+    d1 = (x1 - x0) * (ay - y0) - (y1 - y0) * (ax - x0)
+    d2 = (x1 - x0) * (by - y0) - (y1 - y0) * (bx - x0)
+    d3 = (bx - ax) * (y0 - ay) - (by - ay) * (x0 - ax)
+    d4 = (bx - ax) * (y1 - ay) - (by - ay) * (x1 - ax)
+    return ((d1 * d2) < 0) & ((d3 * d4) < 0)
