@@ -134,15 +134,40 @@ def _database_params() -> list[object]:
     return ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
+def _private_schema_url(url: str, schema: str) -> str:
+    """The same database, but every table in a schema of this test process's own.
+
+    Several test runs may share one PostgreSQL (developers, CI); a schema each keeps their
+    drop_all/create_all from pulling tables out from under each other.
+    """
+    base = make_engine(url)
+    with base.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    base.dispose()
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    if not PG_URL:
+        missing("MAITRE_TEST_DATABASE_URL is not set; PostgreSQL tests skipped")
+    schema = f"maitre_test_{os.getpid()}"
+    yield _private_schema_url(str(PG_URL), schema)
+    base = make_engine(str(PG_URL))
+    with base.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    base.dispose()
+
+
 @pytest.fixture(params=_database_params())
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A fresh, empty database: SQLite in a temp file, and PostgreSQL when configured."""
     if request.param == "sqlite":
         eng = make_engine(f"sqlite:///{tmp_path / 'maitre.db'}")
     else:
-        if not PG_URL:
-            missing("MAITRE_TEST_DATABASE_URL is not set; PostgreSQL tests skipped")
-        eng = make_engine(str(PG_URL))
+        eng = make_engine(request.getfixturevalue("pg_url"))
         SQLModel.metadata.drop_all(eng)
     SQLModel.metadata.create_all(eng)
     try:
