@@ -47,13 +47,13 @@ class PresenceConfig:
     approach_m: float = 15.0  # approaching is only reported this close to a door gateway
     approach_rate_db_s: float = 1.0  # the door link strengthening at least this fast means "coming closer"
     # With a venue model: fuse all gateways over the venue's grid instead of the role rule.
-    model_sigma_db: float = 6.0  # how far a filtered level may sit from the model: shadowing, bodies
+    model_sigma_db: float = 8.0  # how far a filtered level may sit from the model: shadowing, bodies
     p_enter: float = 0.9  # probability of being inside that, held for dwell, means arrived
     p_leave: float = 0.2  # … and below which, held for 4 × dwell, means gone again
     near_m: float = 8.0  # only track bands this close to a door gateway (the rest are far outside)
     track_interval: float = 0.4  # seconds between track updates: about one batch from every gateway
     walk_speed: float = 1.5  # m/s: how fast probability may move between cells
-    evidence_weight: float = 0.5  # filtered levels are correlated in time: each update counts this much
+    evidence_weight: float = 1.0  # < 1 if filtered levels' correlation in time makes tracks overconfident
     forget_after: float = 30.0  # seconds unheard before a band's state is dropped
 
 

@@ -18,7 +18,12 @@ CELL_M = 0.5  # about a stride: finer than the signal can resolve anyway
 MIN_DISTANCE_M = 0.3  # the near field: the model stops meaning anything closer than this
 # Shadowing has heavy tails: one link 15 dB off (a body, a pillar, a reflection) is common. A
 # Gaussian would let that one link outvote all others; this floor caps what one link can say.
-OUTLIER_LOG = float(np.log(0.05))
+OUTLIER_LOG = -6.0  # log of the floor: a link ~3.5 σ off costs no more than that
+# People appear from the street far more often than from nowhere inside the room.
+PRIOR_INSIDE = 0.03
+# Each update a little probability is drawn back to that prior, so a track that started in the
+# wrong place (the walls would otherwise keep it there) recovers within seconds.
+RESEED = 0.01
 
 
 class Fix:
@@ -70,9 +75,9 @@ class VenueGrid:
         self.open_right = right.astype(float)
         self.open_up = up.astype(float)
         self.inside2d = inside.reshape(self.shape)
-        self.outside_prior = np.where(
-            self.inside2d, 0.1 / max(inside.sum(), 1), 0.9 / max((~inside).sum(), 1)
-        )
+        n_in = max(int(inside.sum()), 1)
+        n_out = max(int((~inside).sum()), 1)
+        self.outside_prior = np.where(self.inside2d, PRIOR_INSIDE / n_in, (1 - PRIOR_INSIDE) / n_out)
 
     def loglik(self, levels: dict[str, float]) -> np.ndarray | None:
         """Log-likelihood of every cell given levels relative to 1 m power; None if none apply."""
@@ -142,9 +147,8 @@ def track_update(
     if ll is not None:
         # Filtered levels repeat much of what they said last time: weigh them below one.
         p = p * np.exp(weight * (ll - ll.max())).reshape(grid.shape)
-    # A little probability everywhere keeps the track able to recover from a wrong turn.
     total = p.sum()
-    p = 0.999 * p / total + 0.001 / p.size if total > 0 else grid.outside_prior.copy()
+    p = (1 - RESEED) * p / total + RESEED * grid.outside_prior if total > 0 else grid.outside_prior.copy()
     track.p = p
     track.last_t = t
     return float(p[grid.inside2d].sum())

@@ -1,0 +1,42 @@
+"""`maitre eval`: a simulated evening through the real pipeline, scored against ground truth."""
+
+from __future__ import annotations
+
+import pytest
+
+from firmware_sim.scenario import CrowdSpec, RadioSpec, Scenario, load_scenario
+from maitre.cli import main
+from maitre.evaluation.runner import evaluate
+
+# Short and quiet enough for CI; deterministic, since every random draw comes from the seed.
+SHORT = Scenario(
+    name="short",
+    seed=7,
+    duration=240,
+    radio=RadioSpec(shadowing_db=3.0, fading_db=2.0, loss=0.05),
+    crowd=CrowdSpec(parties=6, passers_by_per_minute=6, known_passer_share=0.5, waiters_outside=1, staff=1),
+)
+
+
+def test_engine_greets_every_party_once_and_no_passer_by() -> None:
+    recording, scores = evaluate(SHORT)
+    by = {s.engine: s for s in scores}
+    ours = by["maitre"]
+    assert recording.batches
+    assert ours.parties == 6
+    assert ours.correct == 6 and ours.wrong_guest == 0 and ours.passer_greets == 0
+    assert ours.recall == 1.0
+    # The baselines, on the very same batches, greet people walking past.
+    assert by["nearest-gateway"].wrong_guest > 0
+    assert by["fixed-distance"].precision < ours.precision
+
+
+def test_shipped_scenarios_load() -> None:
+    for name in ("easy", "medium", "hard-shadowing", "crowded-door", "slow-advertising", "gateway-dies"):
+        assert load_scenario(name).name == name
+
+
+def test_unknown_scenario_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "no-such-evening"]) == 2
+    err = capsys.readouterr().err
+    assert "no scenario 'no-such-evening'" in err and "hard-shadowing" in err
