@@ -1,15 +1,31 @@
-"""Database engine and sessions: SQLite by default, PostgreSQL in production."""
+"""Database engine, sessions and schema: SQLite by default, PostgreSQL in production, Alembic migrations."""
 
 from __future__ import annotations
 
+import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from maitre import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# A PostgreSQL that does not answer within this many seconds is down or the URL is wrong;
+# waiting longer only delays the error message.
+PG_CONNECT_TIMEOUT_SECONDS = 10
+
+
+class SchemaOutdated(RuntimeError):
+    """The database's schema is not the one this version of Maître was built for."""
 
 
 def make_engine(url: str) -> Engine:
@@ -26,11 +42,109 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS} if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args)
+
+
+def migration_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration, pointing at the migrations shipped inside the package."""
+    from alembic.config import Config
+
+    # Alembic announces every plugin it loads at INFO: noise in the service's log.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    config = Config()
+    # A directory in the installed package (wheels install unzipped), so this works from a wheel too.
+    config.set_main_option("script_location", str(resources.files("maitre") / "migrations"))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Run the migrations up to `revision` (default: the newest)."""
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.upgrade(migration_config(conn), revision)
 
 
 def create_schema(engine: Engine) -> None:
+    """Create the models' tables directly and record them as the newest migration (fast; for tests)."""
+    from alembic import command
+
     SQLModel.metadata.create_all(engine)
+    with engine.begin() as conn:
+        command.stamp(migration_config(conn), "head")
+
+
+def schema_revisions(engine: Engine) -> tuple[set[str], set[str]]:
+    """(the database's revisions, this version's newest revisions)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(migration_config()).get_heads())
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return current, heads
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise SchemaOutdated, saying which command to run, unless the schema is at this version's head."""
+    current, heads = schema_revisions(engine)
+    if current == heads:
+        return
+    if not current:
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names()) & set(SQLModel.metadata.tables)
+        if tables:
+            raise SchemaOutdated(
+                "the database has Maître tables but no migration record (made before migrations): "
+                "if they match this version, run `maitre db stamp head`, then start again"
+            )
+        raise SchemaOutdated("the database is empty: run `maitre db upgrade` to create the schema")
+    from alembic.script import ScriptDirectory
+
+    known = {rev.revision for rev in ScriptDirectory.from_config(migration_config()).walk_revisions()}
+    if current - known:
+        raise SchemaOutdated(
+            f"the database is at revision {', '.join(sorted(current))}, newer than this version of "
+            "Maître knows: run the newer version, or downgrade the database from it"
+        )
+    raise SchemaOutdated(
+        f"the database schema is at {', '.join(sorted(current))}, this version needs "
+        f"{', '.join(sorted(heads))}: back up the database, then run `maitre db upgrade`"
+    )
+
+
+def schema_diff(engine: Engine) -> list[object]:
+    """What Alembic's autogenerate finds between the database and the models: empty when they agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        diff: list[object] = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
+        )
+    return diff
+
+
+def new_revision(message: str) -> Path:
+    """Write a migration from the models' difference to the newest one (diffed on a scratch SQLite)."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'scratch.db'}")
+        try:
+            upgrade_schema(engine)
+            count = len(list(ScriptDirectory.from_config(migration_config()).walk_revisions()))
+            with engine.begin() as conn:
+                script = command.revision(
+                    migration_config(conn), message=message, autogenerate=True, rev_id=f"{count + 1:04d}"
+                )
+        finally:
+            engine.dispose()
+    assert script is not None and not isinstance(script, list)
+    return Path(script.path)
 
 
 @contextmanager

@@ -1,0 +1,78 @@
+"""Two service instances on one broker and one database: venues claimed once, alerts seen everywhere."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from maitre.cluster import VenueTaken
+from maitre.models import AlertKind, AlertRead, ScreenRole
+from maitre.mqtt import BrokerAddress
+from maitre.service import VenueService
+from tests.conftest import live_service, make_settings, wait_until
+
+
+def greet(seq: int, venue: str = "bistro") -> AlertRead:
+    return AlertRead(
+        venue=venue,
+        seq=seq,
+        role=ScreenRole.HOST,
+        kind=AlertKind.GREET,
+        reservation_id=1,
+        created_at=datetime.now(UTC),
+        payload={"name": "Sarah"},
+    )
+
+
+async def test_alert_committed_on_one_instance_reaches_screens_on_the_other_once(
+    engine: Engine, broker: BrokerAddress
+) -> None:
+    async with (
+        live_service(engine, broker, venues=["bistro"]) as owner,
+        live_service(engine, broker, venues=["cafe"]) as other,
+    ):
+        for live in (owner, other):
+            await asyncio.wait_for(live.service.relay.connected.wait(), 10)  # type: ignore[union-attr]
+        await asyncio.sleep(0.3)  # the relays' SUBACKs
+        screen_on_owner = owner.service.hub.subscribe("bistro", "host")
+        screen_on_other = other.service.hub.subscribe("bistro", "host")
+
+        await owner.service.hub.record(lambda: [greet(1), greet(2)])
+        await wait_until(
+            lambda: screen_on_other.queue.qsize() >= 2, what="alerts relayed to the other instance"
+        )
+        await asyncio.sleep(0.3)  # time for any duplicate to show up
+
+        assert [screen_on_other.queue.get_nowait().seq for _ in range(2)] == [1, 2]
+        assert screen_on_other.queue.empty()
+        assert [screen_on_owner.queue.get_nowait().seq for _ in range(2)] == [1, 2]
+        assert screen_on_owner.queue.empty()  # its own alerts are not delivered to it a second time
+
+
+async def test_each_instance_ingests_only_its_own_venues(engine: Engine, broker: BrokerAddress) -> None:
+    async with live_service(engine, broker, venues=["bistro"]) as live:
+        assert live.service.ingress is not None
+        assert list(live.service.ingress.subscriptions) == ["maitre/+/bistro/gw/+/+"]
+
+
+@pytest.mark.postgres
+async def test_second_instance_claiming_a_venue_is_refused_until_the_first_stops(
+    pg_engine: Engine, broker: BrokerAddress
+) -> None:
+    async with live_service(pg_engine, broker, venues=["bistro"]):
+        rival = VenueService(make_settings(venues=["cafe", "bistro"]), pg_engine, broker=None)
+        with pytest.raises(VenueTaken, match="MAITRE_VENUES: venue bistro is already served"):
+            await rival.start()
+    # The first has stopped: its venue is handed over to the next instance that lists it.
+    async with live_service(pg_engine, broker, venues=["cafe", "bistro"]) as successor:
+        assert successor.service.claims.venues == ["cafe", "bistro"]
+
+
+@pytest.fixture
+def pg_engine(engine: Engine) -> Engine:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("venue claims are PostgreSQL advisory locks; SQLite runs one instance")
+    return engine
