@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 
 import msgspec
@@ -15,6 +16,8 @@ from maitre.ingest.stats import Drop, IngestStats
 from maitre.presence import PresenceEngine, PresenceEvent
 
 log = logging.getLogger("maitre.ingest")
+
+LOG_EVERY_SECONDS = 1.0  # at most one log line a second per drop reason; the counters count them all
 
 
 class Ingest:
@@ -34,6 +37,7 @@ class Ingest:
         max_clock_skew: float = 30.0,
         resolver: EidResolver | None = None,
         foreign: ForeignGateways | None = None,
+        replay_window: float = 600.0,
     ) -> None:
         self.presence = presence
         self.known_gateways = known_gateways
@@ -41,6 +45,8 @@ class Ingest:
         self.clock = clock
         self.max_payload_bytes = max_payload_bytes
         self.max_clock_skew = max_clock_skew
+        self.replay_window = replay_window  # batches sent longer ago are refused (stale_batch)
+        self._last_logged: dict[str, float] = {}
         self.resolver = resolver if resolver is not None else EidResolver()
         self.stats = IngestStats()
         self.dedupe = BatchDeduper()
@@ -67,10 +73,19 @@ class Ingest:
             return self._drop(Drop.TOPIC_MISMATCH, topic, f"payload says {batch.venue}/{batch.gateway}")
         if (batch.venue, batch.gateway) not in self.known_gateways:
             return self._drop(Drop.UNKNOWN_GATEWAY, topic, "gateway not registered")
-        if not self.dedupe.first_time(batch.venue, batch.gateway, batch.boot, batch.seq):
-            return self._drop(Drop.DUPLICATE_BATCH, topic, f"seq {batch.seq}", level=logging.DEBUG)
+        # Time before sequence: a refused batch must not move the deduper's idea of "latest".
+        now = self.clock()
+        if now - batch.sent > self.replay_window:
+            return self._drop(Drop.STALE_BATCH, topic, f"sent {now - batch.sent:.0f} s ago")
+        if batch.sent - now > self.max_clock_skew:
+            return self._drop(Drop.FUTURE_BATCH, topic, f"sent {batch.sent - now:.0f} s ahead")
+        refused = self.dedupe.check(batch.venue, batch.gateway, batch.boot, batch.seq)
+        if refused is not None:
+            level = logging.DEBUG if refused is Drop.DUPLICATE_BATCH else logging.WARNING
+            return self._drop(refused, topic, f"boot {batch.boot[:16]} seq {batch.seq}", level=level)
 
         stats.batches += 1
+        stats.last_seen[(batch.venue, batch.gateway)] = now
         return self._observe(batch.venue, batch.gateway, batch.sightings)
 
     def observe_foreign(
@@ -79,6 +94,7 @@ class Ingest:
         """Feed sightings another make of gateway reported, already translated, down the batch path."""
         if (venue, gateway) not in self.known_gateways:
             return self._drop(Drop.UNKNOWN_GATEWAY, f"{venue}/{gateway}", "mapped to, but not registered")
+        self.stats.last_seen[(venue, gateway)] = self.clock()
         return self._observe(venue, gateway, sightings)
 
     def _handle_foreign(self, topic: str, payload: bytes) -> list[PresenceEvent]:
@@ -95,28 +111,42 @@ class Ingest:
         """Tracked, timely sightings into the presence engine; the events they decide out."""
         stats = self.stats
         now = self.clock()
-        skew = self.max_clock_skew
+        earliest, latest = now - self.max_clock_skew, now + self.max_clock_skew
         tracked = self.tracked_bands
         observe = self.presence.observe
-        resolve = self.resolver.resolve
         events: list[PresenceEvent] = []
+        # The hot loop: one set lookup and one range check per sighting, counters kept local.
+        accepted = untracked = skewed = unresolved = 0
         for s in sightings:
-            if s.id.startswith("eid:"):
-                band = resolve(s.id, now)
+            if s.id not in tracked:
+                if not s.id.startswith("eid:"):
+                    untracked += 1
+                    continue
+                band = self.resolver.resolve(s.id, now)
                 if band is None:
-                    stats.dropped_sightings[Drop.UNRESOLVED_EID] += 1
+                    unresolved += 1
                     continue
                 s = msgspec.structs.replace(s, id=band)
-            if s.id not in tracked:
-                stats.dropped_sightings[Drop.UNTRACKED_BAND] += 1
+                if band not in tracked:
+                    untracked += 1
+                    continue
+            if not earliest <= s.t <= latest:
+                skewed += 1
                 continue
-            if abs(s.t - now) > skew:
-                stats.dropped_sightings[Drop.CLOCK_SKEW] += 1
-                continue
-            stats.sightings += 1
+            accepted += 1
             found = observe(venue, gateway, s)
             if found:
                 events.extend(found)
+                for event in found:
+                    stats.events_by_kind[event.kind] += 1
+        stats.sightings += accepted
+        dropped = stats.dropped_sightings
+        if untracked:
+            dropped[Drop.UNTRACKED_BAND] += untracked
+        if skewed:
+            dropped[Drop.CLOCK_SKEW] += skewed
+        if unresolved:
+            dropped[Drop.UNRESOLVED_EID] += unresolved
         stats.events += len(events)
         return events
 
@@ -124,5 +154,9 @@ class Ingest:
         self, reason: str, topic: str, detail: str, level: int = logging.WARNING
     ) -> list[PresenceEvent]:
         self.stats.dropped[reason] += 1
-        log.log(level, "dropped message on %s: %s (%s)", topic, reason, detail)
+        # A flood of bad messages must not become a flood of log lines: one a second per reason.
+        now = time.monotonic()
+        if now - self._last_logged.get(reason, -LOG_EVERY_SECONDS) >= LOG_EVERY_SECONDS:
+            self._last_logged[reason] = now
+            log.log(level, "dropped message on %s: %s (%s)", topic[:200], reason, detail)
         return []

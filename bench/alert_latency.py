@@ -1,0 +1,270 @@
+"""Alert latency: from publishing the decisive batch to the greeting's websocket frame at a host screen.
+
+The service runs as `maitre serve` in a subprocess, against a private Mosquitto; a load subprocess
+publishes background sightings of tracked bands (which all go through presence) at a steady rate.
+This process walks guests up to the door one by one: two batches of a loud door signal, then the
+batch that completes the dwell, timed from its publish to the `greet` frame on an open screen.
+
+    uv run python bench/alert_latency.py                   # 20,000 sightings/s of background load
+    uv run python bench/alert_latency.py --guests 5 --rate 2000    # smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import websockets
+
+from bench import rig
+from maitre import wire
+from maitre.auth import StaffRole, TokenSigner
+from maitre.mqtt import BrokerAddress, make_client
+
+SECRET = "bench-secret-key-not-for-production"  # noqa: S105 (a throwaway key for a throwaway service)
+PER_BATCH = 250
+
+
+def load(url: str, rate: float, bands: list[str]) -> None:
+    """Child: publish `rate` sightings a second of far-off tracked bands, stamped now, until killed."""
+    import random
+
+    address = BrokerAddress.parse(url)
+    client = make_client(address, client_id=f"bench-load-{os.getpid()}")
+    client.max_inflight_messages_set(1000)
+    client.connect(address.host, address.port)
+    client.loop_start()
+    rng = random.Random(3)
+    interval = PER_BATCH / rate
+    seq, next_at = 0, time.monotonic()
+    while True:
+        now = time.time()
+        gateway = rig.GATEWAYS[seq % 2][0]
+        sightings = [
+            wire.Sighting(id=b, rssi=-85.0, rssi_max=-84.0, n=2, t=now, tx=-59)
+            for b in rng.sample(bands, PER_BATCH)
+        ]
+        body = wire.SightingBatch(
+            v=1,
+            venue=rig.VENUE,
+            gateway=gateway,
+            boot="load",
+            seq=seq,
+            sent=now,
+            window=0.5,
+            sightings=sightings,
+        )
+        client.publish(wire.sightings_topic(rig.VENUE, gateway), wire.encode(body), qos=1)
+        seq += 1
+        next_at += interval
+        time.sleep(max(0.0, next_at - time.monotonic()))
+
+
+@dataclass
+class Service:
+    base: str
+    ws: str
+    signer: TokenSigner
+    broker: BrokerAddress
+
+
+@contextlib.asynccontextmanager
+async def running_service(directory: Path, guests: int, bands: int) -> AsyncIterator[Service]:
+    """Broker, seeded SQLite and `maitre serve` on free ports; ready when /readyz says so."""
+    with rig.mosquitto(directory) as broker:
+        engine = rig.sqlite_engine(directory)
+        rig.seed(engine, bands, reservations=guests)
+        engine.dispose()
+        port = rig.free_port()
+        env = rig.child_env() | {
+            "MAITRE_DATABASE_URL": f"sqlite:///{directory / 'bench.db'}",
+            "MAITRE_MQTT_URL": f"mqtt://{broker.host}:{broker.port}",
+            "MAITRE_HTTP_PORT": str(port),
+            "MAITRE_SECRET_KEY": SECRET,
+            "MAITRE_MQTT_CLIENT_ID": f"bench-{os.getpid()}",
+        }
+        log = directory / "serve.log"  # a file, not a pipe: a full pipe would stall the service
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "maitre.cli", "serve"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log.open("w"),
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                with contextlib.suppress(OSError):
+                    with urllib.request.urlopen(f"{base}/readyz", timeout=1) as r:  # noqa: S310 (our own URL)
+                        if r.status == 200:
+                            break
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    err = log.read_text()
+                    raise RuntimeError(f"maitre serve did not become ready:\n{err[-3000:]}")
+                await asyncio.sleep(0.1)
+            yield Service(base, base.replace("http", "ws"), TokenSigner(SECRET.encode()), broker)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:  # shutting 1,000 sockets down politely can take long
+                proc.kill()
+                proc.wait(10)
+
+
+async def open_screens(service: Service, count: int) -> list[websockets.ClientConnection]:
+    token = service.signer.issue(rig.VENUE, StaffRole.HOST, 1)
+    screens = []
+    for _ in range(count):
+        ws = await websockets.connect(f"{service.ws}/ws/{rig.VENUE}/host", max_queue=None, open_timeout=60)
+        await ws.send(json.dumps({"type": "hello", "token": token, "since": 0}))
+        opening = json.loads(await ws.recv())
+        assert opening["type"] in ("snapshot", "resume")
+        screens.append(ws)
+    return screens
+
+
+async def greet_frame(ws: websockets.ClientConnection, band_guest: int) -> float:
+    """When the next greeting arrives at this screen (perf_counter seconds)."""
+    while True:
+        msg = json.loads(await ws.recv())
+        if msg.get("type") == "alert" and msg.get("kind") == "greet":
+            return time.perf_counter()
+
+
+async def walk_in(
+    service: Service, bands: list[str], screens: list[websockets.ClientConnection]
+) -> list[list[float]]:
+    """Each band walks up in turn; per band, every screen's latency from the decisive publish."""
+    address = service.broker
+    client = make_client(address, client_id=f"bench-probe-{os.getpid()}")
+    client.connect(address.host, address.port)
+    client.loop_start()
+    topic = wire.sightings_topic(rig.VENUE, "door")
+    seq = 0
+
+    def send(band: str, t: float) -> None:
+        nonlocal seq
+        body = wire.SightingBatch(
+            v=1,
+            venue=rig.VENUE,
+            gateway="door",
+            boot="probe",
+            seq=seq,
+            sent=t,
+            window=0.25,
+            sightings=[wire.Sighting(id=band, rssi=-45.0, rssi_max=-44.0, n=5, t=t, tx=-59)],
+        )
+        seq += 1
+        client.publish(topic, wire.encode(body), qos=1).wait_for_publish(10)
+
+    results = []
+    try:
+        for i, band in enumerate(bands):
+            now = time.time()
+            send(band, now - 0.6)
+            send(band, now - 0.3)
+            await asyncio.sleep(0.4)  # both taken in; the next batch completes the dwell
+            waiters = [asyncio.create_task(greet_frame(ws, i)) for ws in screens]
+            started = time.perf_counter()
+            await asyncio.to_thread(send, band, time.time())
+            done = await asyncio.wait_for(asyncio.gather(*waiters), 30)
+            results.append([(t - started) * 1000 for t in done])
+            await asyncio.sleep(0.1)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return results
+
+
+async def measure(guests: int, screens: int, rate: float, bands: int) -> tuple[list[float], list[float]]:
+    """(per-greeting latency at the first screen, every screen's latency), milliseconds."""
+    with rig.workdir() as directory:
+        async with running_service(directory, guests, bands) as service:
+            ids = [rig.band_id(i) for i in range(bands)]
+            loader = None
+            if rate > 0:
+                url = f"mqtt://{service.broker.host}:{service.broker.port}"
+                loader = subprocess.Popen(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--role",
+                        "load",
+                        "--url",
+                        url,
+                        "--rate",
+                        str(rate),
+                        "--bands",
+                        str(bands),
+                        "--guests",
+                        str(guests),
+                    ],
+                    env=rig.child_env(),
+                )
+                await asyncio.sleep(2.0)  # the load is flowing
+            opened = await open_screens(service, screens)
+            try:
+                per_greet = await walk_in(service, ids[:guests], opened)
+            finally:
+                if loader is not None:
+                    loader.terminate()
+                    loader.wait(10)
+                for ws in opened:
+                    await ws.close()
+    first = [min(row) for row in per_greet]
+    return first, [x for row in per_greet for x in row]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--role", choices=["main", "load"], default="main")
+    parser.add_argument("--url")
+    parser.add_argument("--guests", type=int, default=60, help="greetings measured")
+    parser.add_argument("--rate", type=float, default=20_000, help="background sightings per second")
+    parser.add_argument(
+        "--bands", type=int, default=10_000, help="tracked bands (the load uses all but the guests')"
+    )
+    args = parser.parse_args()
+    if args.role == "load":
+        load(args.url, args.rate, [rig.band_id(i) for i in range(args.guests, args.bands)])
+        return
+    latencies, _ = asyncio.run(measure(args.guests, 1, args.rate, args.bands))
+    p50, p99 = rig.percentile(latencies, 50), rig.percentile(latencies, 99)
+    print(
+        f"\n{args.guests} greetings, one host screen, {args.rate:,.0f} sightings/s of background load "
+        f"({args.bands:,} tracked bands), `maitre serve` on SQLite, {os.cpu_count()} CPUs\n"
+    )
+    print(
+        rig.table(
+            ["measure", "p50 ms", "p99 ms", "max ms", "target"],
+            [
+                [
+                    "decisive batch published → greet frame at the screen",
+                    f"{p50:.1f}",
+                    f"{p99:.1f}",
+                    f"{max(latencies):.1f}",
+                    "p99 ≤ 25 ms: " + ("met" if p99 <= 25 else "missed"),
+                ]
+            ],
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""What the service says about itself: Prometheus metrics and structured logs."""

@@ -1,0 +1,123 @@
+"""Prometheus text exposition (format 0.0.4) of the service's counters, written by hand: it is small."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from maitre.service import VenueService
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# Alert latency, seconds: the target is a p99 of 25 ms, so resolve finely below 100 ms.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Histogram:
+    """Cumulative buckets, sum and count; observe from the event loop thread only."""
+
+    __slots__ = ("bounds", "count", "counts", "sum")
+
+    def __init__(self, bounds: tuple[float, ...] = LATENCY_BUCKETS) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)  # the last is +Inf
+        self.count = 0
+        self.sum = 0.0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect.bisect_left(self.bounds, value)] += 1
+        self.count += 1
+        self.sum += value
+
+
+class Exposition:
+    """Lines of one exposition, one family at a time."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def family(self, name: str, kind: str, help_text: str) -> None:
+        self.lines.append(f"# HELP {name} {help_text}")
+        self.lines.append(f"# TYPE {name} {kind}")
+
+    def sample(self, name: str, value: float, labels: Mapping[str, str] | None = None) -> None:
+        pairs = ",".join(k + '="' + _escape(v) + '"' for k, v in (labels or {}).items())
+        self.lines.append(f"{name}{{{pairs}}} {_number(value)}" if pairs else f"{name} {_number(value)}")
+
+    def labelled(self, name: str, kind: str, help_text: str, label: str, values: Mapping[str, int]) -> None:
+        self.family(name, kind, help_text)
+        for key, value in sorted(values.items()):
+            self.sample(name, value, {label: key})
+
+    def histogram(self, name: str, help_text: str, hist: Histogram) -> None:
+        self.family(name, "histogram", help_text)
+        running = 0
+        for bound, count in zip((*hist.bounds, float("inf")), hist.counts, strict=True):
+            running += count
+            self.sample(f"{name}_bucket", running, {"le": "+Inf" if bound == float("inf") else str(bound)})
+        self.sample(f"{name}_sum", hist.sum)
+        self.sample(f"{name}_count", hist.count)
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def render(service: VenueService) -> str:
+    """Everything /metrics shows, read from the running service."""
+    stats = service.ingest.stats
+    out = Exposition()
+    for name, value, help_text in (
+        ("maitre_ingest_messages_total", stats.messages, "MQTT messages offered to ingest"),
+        ("maitre_ingest_batches_total", stats.batches, "sighting batches accepted"),
+        ("maitre_ingest_sightings_total", stats.sightings, "sightings passed to presence"),
+    ):
+        out.family(name, "counter", help_text)
+        out.sample(name, value)
+    out.labelled(
+        "maitre_ingest_dropped_messages_total",
+        "counter",
+        "messages dropped, by reason",
+        "reason",
+        stats.dropped,
+    )
+    out.labelled(
+        "maitre_ingest_dropped_sightings_total",
+        "counter",
+        "single sightings dropped, by reason",
+        "reason",
+        stats.dropped_sightings,
+    )
+    out.labelled(
+        "maitre_presence_events_total", "counter", "presence events, by kind", "kind", stats.events_by_kind
+    )
+    out.histogram(
+        "maitre_alert_latency_seconds",
+        "from a presence event to its alerts committed and fanned out",
+        service.alert_latency,
+    )
+    ingress = service.ingress
+    for name, value, help_text in (
+        ("maitre_screens_connected", service.hub.connected(), "staff screens subscribed to alerts"),
+        ("maitre_mqtt_connected", int(bool(ingress and ingress.connected.is_set())), "1 while ingest is on"),
+        ("maitre_ingest_inbox_depth", ingress.inbox.qsize() if ingress else 0, "messages awaiting ingest"),
+        ("maitre_tracked_bands", len(service.presence), "bands the presence engine holds state for"),
+    ):
+        out.family(name, "gauge", help_text)
+        out.sample(name, value)
+    out.family(
+        "maitre_gateway_last_seen_timestamp_seconds", "gauge", "when a batch from the gateway was accepted"
+    )
+    for (venue, gateway), when in sorted(stats.last_seen.items()):
+        out.sample("maitre_gateway_last_seen_timestamp_seconds", when, {"venue": venue, "gateway": gateway})
+    return out.text()
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _number(value: float) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return repr(float(value))
