@@ -1,0 +1,125 @@
+"""What we know of a guest from their own visits: history, favourite dishes, tags and a suggestion."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, or_, select
+
+from maitre.guests.offers import OfferRules
+from maitre.hospitality.party import VISITED
+from maitre.models import Guest, PartyMember, Preference, PreOrderItem, Reservation, Venue, row_id
+
+# A dish ordered on this many earlier visits is "the usual".
+USUAL_AFTER_VISITS = 2
+
+
+@dataclass(frozen=True)
+class TagRules:
+    regular_visits: int = 2
+    vip_visits: int = 5
+    vip_spend_cents: int = 100_000  # 0: spend never makes a VIP
+    offers: OfferRules = field(default_factory=OfferRules)
+
+
+@dataclass(frozen=True)
+class Visit:
+    reservation_id: int
+    venue: str
+    venue_name: str
+    at: datetime
+    party_size: int
+    items: list[str]
+    spend_cents: int
+
+
+@dataclass
+class Profile:
+    visits: list[Visit]
+    favourites: list[str]  # most ordered first
+    usual: str | None
+    spend_cents: int
+    tags: list[str]
+
+
+def visit_history(session: Session, guest_id: int, before: datetime | None = None) -> list[Visit]:
+    """The guest's visits, any venue, booked or as a party member, newest first."""
+    member_of = select(PartyMember.reservation_id).where(PartyMember.guest_id == guest_id)
+    query = (
+        select(Reservation, Venue)
+        .join(Venue, col(Reservation.venue_id) == Venue.id)
+        .where(
+            or_(Reservation.guest_id == guest_id, col(Reservation.id).in_(member_of)),
+            col(Reservation.status).in_(VISITED),
+        )
+    )
+    if before is not None:
+        query = query.where(col(Reservation.at) < before)
+    visits = []
+    for reservation, venue in session.exec(query.order_by(col(Reservation.at).desc())):
+        rid = row_id(reservation)
+        items = list(session.exec(select(PreOrderItem).where(PreOrderItem.reservation_id == rid)))
+        visits.append(
+            Visit(
+                rid,
+                venue.slug,
+                venue.name,
+                reservation.at,
+                reservation.party_size,
+                [i.name for i in items],
+                sum(i.price_cents * i.quantity for i in items),
+            )
+        )
+    return visits
+
+
+def profile(
+    session: Session, guest: Guest, rules: TagRules, before: datetime | None = None, today: bool = False
+) -> Profile:
+    """History and what follows from it; `today` when the guest is here now (for "celebrating")."""
+    visits = visit_history(session, row_id(guest), before)
+    counts: Counter[str] = Counter()
+    for v in visits:
+        counts.update(set(v.items))  # a dish counts once per visit
+    favourites = [name for name, _ in counts.most_common(5)]
+    usual = favourites[0] if favourites and counts[favourites[0]] >= USUAL_AFTER_VISITS else None
+    spend = sum(v.spend_cents for v in visits)
+    prefs = session.get(Preference, guest.id)
+    tags = []
+    if not visits:
+        tags.append("first_visit")
+    if len(visits) >= rules.regular_visits:
+        tags.append("regular")
+    if len(visits) >= rules.vip_visits or (rules.vip_spend_cents and spend >= rules.vip_spend_cents):
+        tags.append("vip")
+    if today and prefs is not None and prefs.occasion:
+        tags.append("celebrating")
+    return Profile(visits, favourites, usual, spend, tags)
+
+
+def suggestion(p: Profile, ordered: list[str]) -> str | None:
+    """A line for the host: what to say beyond the name."""
+    if p.usual and p.usual not in ordered:
+        return f"Welcome back — your usual {p.usual}?"
+    if p.visits:
+        return f"Welcome back — last here {p.visits[0].at:%d %b}"
+    return "First visit — welcome them in"
+
+
+def greet_extras(
+    session: Session, guest: Guest, reservation: Reservation, venue: str, rules: TagRules
+) -> dict[str, object]:
+    """Tags, a suggestion, and (with marketing consent only) an offer, for the greet card."""
+    p = profile(session, guest, rules, before=reservation.at, today=True)
+    ordered = list(
+        session.exec(select(PreOrderItem.name).where(PreOrderItem.reservation_id == reservation.id))
+    )
+    offer = rules.offers.offer_for(venue, p.tags) if guest.consent_marketing else None
+    return {
+        "tags": p.tags,
+        "favourites": p.favourites[:3],
+        "suggestion": suggestion(p, ordered),
+        "offer": offer.text if offer else None,
+    }

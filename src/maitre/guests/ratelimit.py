@@ -1,0 +1,48 @@
+"""In-process token buckets: how many check-in look-ups a client (or a code) may make, and how fast."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+# Buckets untouched this long are full again anyway: forget them so the table cannot grow unbounded.
+IDLE_FORGET_SECONDS = 3600.0
+MAX_BUCKETS = 100_000  # past this, the oldest are dropped (a flood of addresses must not exhaust memory)
+
+
+class RateLimiter:
+    """One bucket per key: `burst` tries at once, refilled at `per_minute`; thread-safe.
+
+    In process only: a service behind several workers would need a shared store, and a service
+    behind a reverse proxy must be given the client's address by it (we do not trust
+    X-Forwarded-For by default, or any client could pick its own bucket).
+    """
+
+    __slots__ = ("_buckets", "_clock", "_lock", "burst", "rate")
+
+    def __init__(self, burst: int, per_minute: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.burst = float(burst)
+        self.rate = per_minute / 60.0
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # key → (tokens, last refill)
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float:
+        """Spend one try; 0.0 if allowed, else the seconds until the next one is."""
+        now = self._clock()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                return (1.0 - tokens) / self.rate
+            self._buckets[key] = (tokens - 1.0, now)
+            if len(self._buckets) > MAX_BUCKETS:
+                self._prune(now)
+        return 0.0
+
+    def _prune(self, now: float) -> None:
+        stale = [k for k, (_, last) in self._buckets.items() if now - last > IDLE_FORGET_SECONDS]
+        for k in stale or list(self._buckets)[: len(self._buckets) // 2]:
+            del self._buckets[k]
