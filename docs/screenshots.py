@@ -75,8 +75,9 @@ async def main(out: Path, chromium: str) -> None:
         port = server.servers[0].sockets[0].getsockname()[1]
         base = f"http://127.0.0.1:{port}"
         try:
-            async with httpx.AsyncClient(base_url=base) as client:
-                signer = app.state.signer
+            signer = app.state.signer
+            manager = {"Authorization": f"Bearer {signer.issue('bistro', StaffRole.MANAGER)}"}
+            async with httpx.AsyncClient(base_url=base, headers=manager) as client:
                 tokens = (signer.issue("bistro", StaffRole.HOST), signer.issue("bistro", StaffRole.KITCHEN))
                 await _evening(client, app.state.service, tokens)
             _backdate(engine)

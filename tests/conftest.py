@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from sqlalchemy.engine import Engine
@@ -22,7 +23,7 @@ from sqlmodel import SQLModel
 from maitre.api.app import create_app
 from maitre.auth import StaffRole, TokenSigner
 from maitre.config import Settings
-from maitre.db import make_engine
+from maitre.db import create_schema, make_engine
 from maitre.mqtt import BrokerAddress, make_client
 from maitre.service import VenueService
 
@@ -168,14 +169,20 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         eng = make_engine(f"sqlite:///{tmp_path / 'maitre.db'}")
     else:
         eng = make_engine(request.getfixturevalue("pg_url"))
-        SQLModel.metadata.drop_all(eng)
-    SQLModel.metadata.create_all(eng)
+        drop_schema(eng)
+    create_schema(eng)  # the models' tables, recorded as the newest migration
     try:
         yield eng
     finally:
         if request.param != "sqlite":
-            SQLModel.metadata.drop_all(eng)
+            drop_schema(eng)
         eng.dispose()
+
+
+def drop_schema(engine: Engine) -> None:
+    SQLModel.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
 
 
 def make_settings(**overrides: object) -> Settings:
@@ -195,6 +202,14 @@ class LiveService:
         """A staff token this service accepts."""
         assert self.signer is not None
         return self.signer.issue(venue, StaffRole(role), hours)
+
+    def headers(self, role: str = "manager", venue: str = "bistro") -> dict[str, str]:
+        """The Authorization header of a member of staff with this role at this venue."""
+        return {"Authorization": f"Bearer {self.token(role, venue)}"}
+
+    def client(self, role: str = "manager", venue: str = "bistro") -> httpx.AsyncClient:
+        """An API client signed in as staff (default: the bistro's manager, who may do anything there)."""
+        return httpx.AsyncClient(base_url=self.base, headers=self.headers(role, venue))
 
 
 @contextlib.asynccontextmanager

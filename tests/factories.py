@@ -59,6 +59,7 @@ async def seed_guest(
             "last_name": "Test",
             "consent_greeting": consent,
             "consent_kitchen": consent,
+            "consent_allergies": consent,
         },
     )
     r.raise_for_status()
@@ -165,3 +166,48 @@ async def staff_action(
     return await client.post(
         "/api/venues/bistro/actions", json=body, headers={"Authorization": f"Bearer {token}"}
     )
+
+
+@dataclass
+class Booking:
+    guest_id: int
+    reservation_id: int
+    code: str
+    last_name: str
+    band_label: str
+    advertiser_id: str
+
+
+async def seed_booking(
+    staff: httpx.AsyncClient,
+    venue_id: int,
+    first: str,
+    last: str = "Okafor",
+    consents: dict[str, bool] | None = None,
+    reservation_in: timedelta = timedelta(0),
+    link_band: bool = False,
+) -> Booking:
+    """A guest as the booking system creates them (no consents unless given), a reservation, and a
+    band with a printed label that (unless link_band) the guest still has to link from the phone."""
+    r = await staff.post("/api/guests", json={"first_name": first, "last_name": last, **(consents or {})})
+    r.raise_for_status()
+    guest_id = r.json()["id"]
+    label = secrets.token_hex(3).upper()
+    advertiser_id = f"band:{secrets.token_hex(8)}"
+    band = {"advertiser_id": advertiser_id, "label": label, "guest_id": guest_id if link_band else None}
+    (await staff.post("/api/bands", json=band)).raise_for_status()
+    at = datetime.now(UTC) + reservation_in
+    r = await staff.post(
+        "/api/reservations",
+        json={"venue_id": venue_id, "guest_id": guest_id, "party_size": 2, "at": at.isoformat()},
+    )
+    r.raise_for_status()
+    return Booking(guest_id, r.json()["id"], r.json()["code"], last, label, advertiser_id)
+
+
+async def guest_session(base: str, booking: Booking) -> httpx.AsyncClient:
+    """An API client signed in as the booking's guest, the way the check-in page signs in."""
+    async with httpx.AsyncClient(base_url=base) as anon:
+        r = await anon.post("/api/guest/session", json={"code": booking.code, "last_name": booking.last_name})
+        r.raise_for_status()
+    return httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {r.json()['token']}"})

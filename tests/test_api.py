@@ -8,13 +8,19 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.conftest import live_service
+from tests.conftest import LiveService, live_service
 from tests.factories import seed_guest, seed_venue
 
 
 @pytest.fixture
-async def client(engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
-    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as c:
+async def live(engine: Engine) -> AsyncIterator[LiveService]:
+    async with live_service(engine, None) as running:
+        yield running
+
+
+@pytest.fixture
+async def client(live: LiveService) -> AsyncIterator[httpx.AsyncClient]:
+    async with live.client() as c:
         yield c
 
 
@@ -61,13 +67,13 @@ async def test_band_already_registered_is_a_conflict(client: httpx.AsyncClient) 
     assert r.status_code == 409
 
 
-async def test_missing_things_are_404_with_a_reason(client: httpx.AsyncClient) -> None:
-    for path in (
-        "/api/venues/nowhere",
-        "/api/guests/999",
-        "/api/reservations/999",
+async def test_missing_things_are_404_with_a_reason(client: httpx.AsyncClient, live: LiveService) -> None:
+    for path, venue in (
+        ("/api/venues/nowhere", "nowhere"),  # the manager of a venue not made yet
+        ("/api/guests/999", "bistro"),
+        ("/api/reservations/999", "bistro"),
     ):  # /api/venues/{slug}/alerts needs a staff token: tests/test_auth.py
-        r = await client.get(path)
+        r = await client.get(path, headers=live.headers("manager", venue))
         assert r.status_code == 404, path
         assert "no " in r.json()["detail"]
 

@@ -7,7 +7,6 @@ import contextlib
 import json
 from typing import Any
 
-import httpx
 import paho.mqtt.publish as publish
 import websockets
 from sqlalchemy.engine import Engine
@@ -39,7 +38,7 @@ async def collect(ws: websockets.ClientConnection, into: list[dict[str, Any]]) -
 async def test_guest_is_greeted_once_and_kitchen_starts_once_while_others_get_nothing(
     engine: Engine, broker: BrokerAddress
 ) -> None:
-    async with live_service(engine, broker) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(engine, broker) as live, live.client() as client:
         venue_id = await seed_venue(client)
         layout = demo_layout()
         air = Air(layout, CALM_RADIO, seed=3)
@@ -97,7 +96,7 @@ async def test_guest_is_greeted_once_and_kitchen_starts_once_while_others_get_no
 async def test_malformed_messages_are_counted_and_the_service_keeps_greeting(
     engine: Engine, broker: BrokerAddress
 ) -> None:
-    async with live_service(engine, broker) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(engine, broker) as live, live.client() as client:
         venue_id = await seed_venue(client)
         sarah = await seed_guest(client, venue_id, "Sarah")
         topic = wire.sightings_topic("bistro", "door")

@@ -36,7 +36,13 @@ def seed(
 ) -> int:
     with session_scope(engine) as s:
         venue = Venue(slug="bistro", name="Bistro")
-        guest = Guest(first_name="Sarah", last_name="Chen", consent_greeting=consent, consent_kitchen=consent)
+        guest = Guest(
+            first_name="Sarah",
+            last_name="Chen",
+            consent_greeting=consent,
+            consent_kitchen=consent,
+            consent_allergies=consent,
+        )
         s.add_all([venue, guest])
         s.flush()
         s.add(Preference(guest_id=guest.id, preferred_name="Sadie", allergies=["peanuts"]))

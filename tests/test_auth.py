@@ -86,7 +86,8 @@ def test_cli_refuses_to_sign_without_a_secret(
 
 async def test_alert_log_needs_a_token_for_its_venue_and_screen(engine: Engine) -> None:
     async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
-        await seed_venue(client)
+        async with live.client() as manager:
+            await seed_venue(manager)
 
         async def get(
             token: str | None, path: str = "/api/venues/bistro/alerts", **params: str
@@ -107,9 +108,13 @@ async def test_alert_log_needs_a_token_for_its_venue_and_screen(engine: Engine) 
 
 
 async def test_staff_actions_need_the_right_role(engine: Engine) -> None:
-    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
-        venue_id = await seed_venue(client)
-        sarah = await seed_guest(client, venue_id, "Sarah")
+    async with (
+        live_service(engine, None) as live,
+        httpx.AsyncClient(base_url=live.base) as client,
+        live.client() as manager,
+    ):
+        venue_id = await seed_venue(manager)
+        sarah = await seed_guest(manager, venue_id, "Sarah")
         seat = {"action_id": "a" * 16, "kind": "seat", "reservation_id": sarah.reservation_id, "table": "4"}
 
         async def post(token: str | None) -> httpx.Response:
@@ -119,6 +124,6 @@ async def test_staff_actions_need_the_right_role(engine: Engine) -> None:
         assert (await post(None)).status_code == 401
         assert (await post(live.token("kitchen"))).status_code == 403
         assert (await post(live.token("host", venue="elsewhere"))).status_code == 403
-        reservation = (await client.get(f"/api/reservations/{sarah.reservation_id}")).json()
+        reservation = (await manager.get(f"/api/reservations/{sarah.reservation_id}")).json()
         assert reservation["status"] == "expected"  # none of the refused ones did anything
         assert (await post(live.token("manager"))).status_code == 201

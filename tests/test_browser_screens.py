@@ -16,13 +16,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Page, expect
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
 
-from maitre.db import make_engine
+from maitre.db import create_schema, make_engine
 from maitre.hospitality.arrivals import Arrivals, ArrivalWindow
 from tests.conftest import LiveService, free_port, live_service
 from tests.factories import presence as arrival
@@ -38,7 +36,7 @@ GREET_VISIBLE_MS = 3000
 def db(tmp_path: Path) -> Iterator[Engine]:
     """SQLite only: the browser tests are about the screens; the database tests cover PostgreSQL."""
     engine = make_engine(f"sqlite:///{tmp_path / 'screens.db'}")
-    SQLModel.metadata.create_all(engine)
+    create_schema(engine)
     yield engine
     engine.dispose()
 
@@ -51,7 +49,7 @@ async def open_page(browser: Any, live: LiveService, role: str, token: str | Non
 
 
 async def test_arrival_shows_the_greet_card_within_a_second(db: Engine, browser: Any) -> None:
-    async with live_service(db, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(db, None) as live, live.client() as client:
         venue_id = await seed_venue(client)
         guests = [
             await seed_guest(client, venue_id, name, allergies=("peanuts",))
@@ -95,7 +93,7 @@ async def test_arrival_shows_the_greet_card_within_a_second(db: Engine, browser:
 
 
 async def test_acknowledging_on_one_host_screen_updates_another(db: Engine, browser: Any) -> None:
-    async with live_service(db, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(db, None) as live, live.client() as client:
         venue_id = await seed_venue(client)
         sarah = await seed_guest(client, venue_id, "Sarah")
         a = await open_page(browser, live, "host")
@@ -129,7 +127,7 @@ async def test_kitchen_ticket_ages_changes_colour_is_bumped_and_recalled(db: Eng
     # Thresholds of 2.4 s and 4.8 s stand in for the defaults of 5 and 8 minutes.
     async with (
         live_service(db, None, kitchen_warn_minutes=0.04, kitchen_late_minutes=0.08) as live,
-        httpx.AsyncClient(base_url=live.base) as client,
+        live.client() as client,
     ):
         venue_id = await seed_venue(client)
         sarah = await seed_guest(
@@ -163,7 +161,7 @@ async def test_kitchen_ticket_ages_changes_colour_is_bumped_and_recalled(db: Eng
 async def test_dropped_connection_resumes_with_exactly_the_missed_alerts(db: Engine, browser: Any) -> None:
     port, secret = free_port(), secrets.token_hex(16)
     async with live_service(db, None, port=port, secret_key=secret) as live:
-        async with httpx.AsyncClient(base_url=live.base) as client:
+        async with live.client() as client:
             venue_id = await seed_venue(client)
             sarah, paul, ana = [await seed_guest(client, venue_id, n) for n in ("Sarah", "Paul", "Ana")]
         page = await open_page(browser, live, "host")
@@ -214,7 +212,7 @@ async def test_dropped_connection_resumes_with_exactly_the_missed_alerts(db: Eng
 async def test_unauthenticated_screen_gets_no_data(
     db: Engine, browser: Any, case: str, token: str, says: str
 ) -> None:
-    async with live_service(db, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(db, None) as live, live.client() as client:
         venue_id = await seed_venue(client)
         sarah = await seed_guest(client, venue_id, "Sarah")
         live.service.submit(arrival(sarah.advertiser_id))

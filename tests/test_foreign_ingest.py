@@ -9,7 +9,6 @@ import asyncio
 import json
 from pathlib import Path
 
-import httpx
 import paho.mqtt.publish as publish
 import pytest
 from sqlalchemy.engine import Engine
@@ -199,7 +198,7 @@ async def test_espresense_sightings_through_the_broker_greet_the_guest_and_bad_o
     beacon = "ibeacon:e5ca1ade-f007-ba11-0000-000000000000:1:2"
     async with (
         live_service(engine, broker, foreign_gateways=MAPPING) as live,
-        httpx.AsyncClient(base_url=live.base) as client,
+        live.client() as client,
     ):
         venue_id = await seed_venue(client)
         guest = await seed_guest(client, venue_id, "Ines", beacon, items=())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -45,7 +44,13 @@ def seed_party(
         s.flush()
         guests = []
         for name, greeting, kitchen in members:
-            g = Guest(first_name=name, last_name="Doe", consent_greeting=greeting, consent_kitchen=kitchen)
+            g = Guest(
+                first_name=name,
+                last_name="Doe",
+                consent_greeting=greeting,
+                consent_kitchen=kitchen,
+                consent_allergies=True,
+            )
             s.add(g)
             s.flush()
             s.add(Preference(guest_id=g.id, allergies=[f"{name.lower()}-allergy"]))
@@ -194,7 +199,7 @@ def test_visit_count_and_vip_tag(engine: Engine, earlier: int, vip: bool) -> Non
 
 
 async def test_party_members_are_added_through_the_api(engine: Engine) -> None:
-    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(engine, None) as live, live.client() as client:
         venue_id = await seed_venue(client)
         sarah = await seed_guest(client, venue_id, "Sarah")
         tom = await seed_guest(client, venue_id, "Tom", reservation_in=None)

@@ -7,7 +7,6 @@ import contextlib
 import json
 import time
 
-import httpx
 import paho.mqtt.publish as publish
 from sqlalchemy.engine import Engine
 
@@ -21,7 +20,7 @@ KEY = bytes.fromhex("00112233445566778899aabbccddeeff")
 
 
 async def test_rotating_band_is_resolved_and_greeted(engine: Engine, broker: BrokerAddress) -> None:
-    async with live_service(engine, broker) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(engine, broker) as live, live.client() as client:
         venue_id = await seed_venue(client)
         guest = (
             await client.post(

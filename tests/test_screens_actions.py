@@ -39,7 +39,7 @@ async def reservation(client: httpx.AsyncClient, guest: SeededGuest) -> dict[str
 
 
 async def test_greet_seat_and_undo_reach_every_host_screen_and_the_book(engine: Engine) -> None:
-    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(engine, None) as live, live.client() as client:
         venue_id = await seed_venue(client)
         sarah = await seed_guest(client, venue_id, "Sarah")
         a, _ = await open_screen(live.ws, live.token("host"))
@@ -78,7 +78,7 @@ async def test_greet_seat_and_undo_reach_every_host_screen_and_the_book(engine: 
 
 
 async def test_a_retried_action_counts_once(engine: Engine) -> None:
-    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(engine, None) as live, live.client() as client:
         venue_id = await seed_venue(client)
         sarah = await seed_guest(client, venue_id, "Sarah")
         host, _ = await open_screen(live.ws, live.token("host"))
@@ -95,11 +95,12 @@ async def test_a_retried_action_counts_once(engine: Engine) -> None:
 
 
 async def test_actions_that_no_longer_fit_are_refused_with_a_reason(engine: Engine) -> None:
-    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(engine, None) as live, live.client() as client:
         venue_id = await seed_venue(client)
-        other_venue = await seed_venue(client, "annex")
+        async with live.client(venue="annex") as annex:
+            other_venue = await seed_venue(annex, "annex")
+            elsewhere = await seed_guest(annex, other_venue, "Elsa")
         sarah = await seed_guest(client, venue_id, "Sarah", allergies=("peanuts",))
-        elsewhere = await seed_guest(client, other_venue, "Elsa")
         rid = sarah.reservation_id
 
         async def refused(kind: str, reservation_id: int = rid, table: str | None = None) -> tuple[int, str]:
@@ -131,7 +132,7 @@ async def test_actions_that_no_longer_fit_are_refused_with_a_reason(engine: Engi
 
 
 async def test_kitchen_bump_and_recall_reach_the_snapshot(engine: Engine) -> None:
-    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(engine, None) as live, live.client() as client:
         venue_id = await seed_venue(client)
         sarah = await seed_guest(client, venue_id, "Sarah", allergies=("sesame",))
         kitchen, _ = await open_screen(live.ws, live.token("kitchen"), "kitchen")
@@ -158,7 +159,7 @@ async def test_kitchen_bump_and_recall_reach_the_snapshot(engine: Engine) -> Non
 
 
 async def test_two_hosts_seating_one_party_at_once_one_wins(engine: Engine) -> None:
-    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(engine, None) as live, live.client() as client:
         venue_id = await seed_venue(client)
         sarah = await seed_guest(client, venue_id, "Sarah")
         results = await asyncio.gather(

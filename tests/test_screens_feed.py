@@ -31,7 +31,7 @@ async def act(
 
 
 async def test_new_screen_gets_todays_book_and_open_cards_as_of_one_seq(engine: Engine) -> None:
-    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(engine, None) as live, live.client() as client:
         venue_id = await seed_venue(client)
         sarah = await seed_guest(client, venue_id, "Sarah", allergies=("peanuts",))
         paul = await seed_guest(client, venue_id, "Paul", reservation_in=timedelta(minutes=30))
@@ -66,7 +66,7 @@ async def test_new_screen_gets_todays_book_and_open_cards_as_of_one_seq(engine: 
 
 
 async def test_resume_sends_exactly_the_events_missed(engine: Engine) -> None:
-    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(engine, None) as live, live.client() as client:
         venue_id = await seed_venue(client)
         sarah = await seed_guest(client, venue_id, "Sarah")
         paul = await seed_guest(client, venue_id, "Paul")
@@ -100,7 +100,7 @@ async def test_resume_sends_exactly_the_events_missed(engine: Engine) -> None:
 
 
 async def test_screen_ahead_of_the_log_gets_a_fresh_snapshot(engine: Engine) -> None:
-    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(engine, None) as live, live.client() as client:
         await seed_venue(client)
         ws, opening = await open_screen(live.ws, live.token("host"), since=999)
         await ws.close()
@@ -129,7 +129,7 @@ REFUSALS: list[tuple[str, str, object, int]] = [
 async def test_screen_that_cannot_show_a_valid_token_gets_no_data(
     engine: Engine, case: str, path: str, frame: object, code: int
 ) -> None:
-    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(engine, None) as live, live.client() as client:
         venue_id = await seed_venue(client)
         sarah = await seed_guest(client, venue_id, "Sarah")
         live.service.submit(arrived(sarah.advertiser_id))  # there is guest data to leak
@@ -161,7 +161,7 @@ async def test_socket_that_never_says_hello_is_closed(
 
 
 async def test_malformed_frame_closes_that_screen_and_no_other(engine: Engine) -> None:
-    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(engine, None) as live, live.client() as client:
         venue_id = await seed_venue(client)
         sarah = await seed_guest(client, venue_id, "Sarah")
         good, _ = await open_screen(live.ws, live.token("host"))
@@ -207,7 +207,7 @@ async def test_screen_that_stops_reading_is_dropped_without_slowing_the_others(
 ) -> None:
     # The stuck screen's sender gives up after 3 s; had it held up the others, they would lag as long.
     monkeypatch.setattr(screens, "SEND_TIMEOUT_SECONDS", 3.0)
-    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(engine, None) as live, live.client() as client:
         await seed_venue(client)
         good, _ = await open_screen(live.ws, live.token("host"))
         # A small fixed receive buffer (loopback autotunes to 32 MB otherwise), and max_queue=1:
@@ -249,7 +249,7 @@ async def test_screen_that_stops_reading_is_dropped_without_slowing_the_others(
 
 
 async def test_screens_get_events_in_sequence_order_while_writers_race(engine: Engine) -> None:
-    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+    async with live_service(engine, None) as live, live.client() as client:
         venue_id = await seed_venue(client)
         guests = [await seed_guest(client, venue_id, f"G{i}", items=()) for i in range(16)]
         host, _ = await open_screen(live.ws, live.token("host"))

@@ -21,6 +21,8 @@ from enum import StrEnum
 log = logging.getLogger("maitre.auth")
 
 TOKEN_VERSION = "mt1"  # noqa: S105 (a format tag, not a secret)
+# Guest tokens carry their own tag, and the tag is signed: neither kind passes for the other.
+GUEST_TOKEN_VERSION = "mg1"  # noqa: S105 (a format tag, not a secret)
 MAX_TOKEN_CHARS = 1024  # a real token is ~150; anything far longer is not worth decoding
 DEFAULT_TOKEN_HOURS = 12.0  # one service, with room for set-up and close
 
@@ -44,6 +46,15 @@ class StaffClaims:
     def may_open(self, venue: str, screen: str) -> bool:
         """May the holder see this venue's screen (`host` or `kitchen`)?"""
         return venue == self.venue and self.role in (StaffRole.MANAGER, screen)
+
+
+@dataclass(frozen=True, slots=True)
+class GuestClaims:
+    """A guest's phone session: one reservation, and nothing else."""
+
+    reservation_id: int
+    guest_id: int
+    expires: float
 
 
 class TokenSigner:
@@ -86,6 +97,39 @@ class TokenSigner:
         if (time.time() if now is None else now) >= exp:
             raise InvalidToken("token expired")
         return StaffClaims(venue, role, float(exp))
+
+    def issue_guest(self, reservation_id: int, guest_id: int, minutes: float) -> str:
+        claims = {
+            "role": "guest",
+            "reservation": reservation_id,
+            "guest": guest_id,
+            "exp": int(time.time() + minutes * 60),
+        }
+        signed = f"{GUEST_TOKEN_VERSION}.{_b64(json.dumps(claims, separators=(',', ':')).encode())}"
+        return f"{signed}.{_b64(self._sign(signed))}"
+
+    def verify_guest(self, token: str, now: float | None = None) -> GuestClaims:
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+            raise InvalidToken("malformed token")
+        parts = token.split(".")
+        if len(parts) != 3 or parts[0] != GUEST_TOKEN_VERSION:
+            raise InvalidToken("malformed token")
+        try:
+            signature, raw = _unb64(parts[2]), _unb64(parts[1])
+        except (ValueError, binascii.Error) as exc:
+            raise InvalidToken("malformed token") from exc
+        if not hmac.compare_digest(signature, self._sign(f"{parts[0]}.{parts[1]}")):
+            raise InvalidToken("bad signature")
+        try:
+            claims = json.loads(raw)
+            role, rid, gid, exp = claims["role"], claims["reservation"], claims["guest"], claims["exp"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidToken("malformed token") from exc
+        if role != "guest" or not all(isinstance(v, int) for v in (rid, gid, exp)):
+            raise InvalidToken("malformed token")
+        if (time.time() if now is None else now) >= exp:
+            raise InvalidToken("token expired")
+        return GuestClaims(rid, gid, float(exp))
 
     def _sign(self, text: str) -> bytes:
         return hmac.new(self._key, text.encode(), hashlib.sha256).digest()

@@ -1,4 +1,4 @@
-"""The `maitre` command: demo, serve, token, schemas."""
+"""The `maitre` command: demo, serve, db, token, schemas."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import logging
 import os
 import sys
 from pathlib import Path
+
+from maitre import access_commands
+from maitre.observability.logs import configure_logging
 
 SCHEMA_DIR = Path("docs/schemas")
 
@@ -29,6 +32,16 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the venue service (settings from MAITRE_* variables)")
     serve.add_argument("--port", type=int, help="HTTP port (env MAITRE_HTTP_PORT)")
 
+    db = sub.add_parser("db", help="the database schema: upgrade, current, stamp, revision")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="migrate MAITRE_DATABASE_URL to this version's schema")
+    upgrade.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
+    db_sub.add_parser("current", help="print the database's revision and this version's")
+    stamp = db_sub.add_parser("stamp", help="record a revision without running it (tables made by hand)")
+    stamp.add_argument("revision")
+    revision = db_sub.add_parser("revision", help="write a migration for the models' changes (developers)")
+    revision.add_argument("-m", "--message", required=True, help="what changed, e.g. 'guest check-in'")
+
     evaluate = sub.add_parser(
         "eval", help="score presence engines on simulated evenings against ground truth"
     )
@@ -41,18 +54,25 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--role", required=True, choices=["host", "kitchen", "manager"])
     token.add_argument("--hours", type=float, default=12.0, help="valid for this long (default 12)")
 
+    access_commands.add_parsers(sub)  # staff add, gateways credentials
+
     schemas = sub.add_parser("schemas", help="print or write the wire contract's JSON Schema files")
     schemas.add_argument("--write", action="store_true", help=f"write them to {SCHEMA_DIR}/")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    configure_logging(
+        logging.DEBUG if args.verbose else logging.INFO, os.environ.get("MAITRE_LOG_FORMAT", "text")
     )
+    if args.command in ("staff", "gateways"):
+        return access_commands.run(args)
     if args.command == "schemas":
         return _schemas(args.write)
     if args.command == "token":
         return _token(args.venue, args.role, args.hours)
+    if args.command == "db":
+        from maitre.db_command import run_db_command
+
+        return run_db_command(args)
     if args.command == "eval":
         from maitre.evaluation.runner import main as evaluate_main
 
@@ -105,15 +125,34 @@ def _serve(settings: object) -> int:
     from maitre.broker import start_embedded_broker
     from maitre.config import EMBEDDED, Settings
     from maitre.mqtt import BrokerAddress
+    from maitre.preflight import StartupRefused, check_broker, check_venue_claims, open_database
 
     assert isinstance(settings, Settings)
     broker = None
+    try:
+        engine = open_database(settings.database_url)
+        check_venue_claims(engine, settings.venues)
+        if settings.mqtt_url != EMBEDDED:
+            try:
+                address = BrokerAddress.parse(settings.mqtt_url)
+            except ValueError as exc:
+                raise StartupRefused(f"MAITRE_MQTT_URL: {exc}") from exc
+            check_broker(address)
+    except StartupRefused as exc:
+        print(f"maitre: not starting: {exc}", file=sys.stderr)
+        return 1
     if settings.mqtt_url == EMBEDDED:
         broker, address = start_embedded_broker(settings.embedded_mqtt_port)
-    else:
-        address = BrokerAddress.parse(settings.mqtt_url)
     try:
-        uvicorn.run(create_app(settings, address), host=settings.http_host, port=settings.http_port)
+        uvicorn.run(
+            create_app(settings, address, engine=engine),
+            host=settings.http_host,
+            port=settings.http_port,
+            ssl_certfile=settings.http_ssl_certfile,
+            ssl_keyfile=settings.http_ssl_keyfile,
+            # JSON logs: uvicorn's loggers go through the root handler instead of their own format.
+            log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+        )
     finally:
         if broker is not None:
             broker.stop()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, StringConstraints, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED = "embedded"
@@ -22,6 +23,12 @@ class Settings(BaseSettings):
     # 1883 is often taken by a system Mosquitto; the embedded broker stays out of its way.
     embedded_mqtt_port: int = Field(default=1884, ge=0, le=65535)
     mqtt_client_id: str = Field(default="maitre-venue-service", description="fixed, so the session persists")
+    # Several instances (docs/scale.md): the venue slugs this one serves, as JSON, e.g. ["bistro"].
+    # Empty: every venue, one instance. Set: each venue claimed by one instance (PostgreSQL), and
+    # alerts shared through the broker so a screen can connect to any instance.
+    venues: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]] = Field(
+        default_factory=list
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
     # A guest may turn up this early or this late and still be matched to the reservation.
@@ -45,3 +52,53 @@ class Settings(BaseSettings):
     kitchen_late_minutes: float = Field(default=8.0, gt=0)
     # Quick-pick tables on the host screen's seat dialog (any other label can be typed).
     tables: list[str] = Field(default_factory=lambda: [str(n) for n in range(1, 13)])
+    # -- guests and privacy (docs/privacy.md) --
+    # A guest's phone session: long enough to check in and walk over, short if the phone is lost.
+    guest_token_minutes: int = Field(default=180, ge=1, le=24 * 60)
+    # Location-derived records (per-guest arrival times, approach distances) are purged after this.
+    sighting_retention_hours: float = Field(default=24.0, gt=0)
+    # Check-in look-ups (code + last name) per client IP: a burst, then this many a minute.
+    checkin_burst: int = Field(default=10, ge=1)
+    checkin_per_minute: float = Field(default=6.0, gt=0)
+    # Tags on the greet card: a regular from this many earlier visits; VIP also from this spend.
+    regular_visits: int = Field(default=2, ge=1)
+    vip_spend_cents: int = Field(default=100_000, ge=0, description="0: spend never makes a VIP")
+    # Per-venue offer rules (TOML, docs/privacy.md); shown only to guests with marketing consent.
+    offer_rules_file: Path | None = None
+    # -- hardening: secrets, TLS, limits, observability (README "Security") --
+    # The signing key from a file (a mounted secret) rather than the environment; either, never both.
+    secret_key_file: Path | None = None
+    # Staff sign-in tries per client address: a burst, then this many a minute.
+    login_burst: int = Field(default=10, ge=1)
+    login_per_minute: float = Field(default=5.0, gt=0)
+    # Batches sent longer ago than this are refused as replays. A gateway's spool drains older
+    # batches after an outage, so this must outlast an outage worth recovering, yet stay within
+    # what the deduper remembers (1024 batches per boot, ~8.5 min at two a second).
+    replay_window_seconds: float = Field(default=600.0, gt=0)
+    # MQTT over TLS (mqtts://): a private CA to trust, and a client certificate if the broker asks.
+    mqtt_ca_file: Path | None = None
+    mqtt_cert_file: Path | None = None
+    mqtt_key_file: Path | None = None
+    # HTTPS for the API and screens (`maitre serve`): both or neither.
+    http_ssl_certfile: Path | None = None
+    http_ssl_keyfile: Path | None = None
+    # "json": one JSON object per log line, for a log collector.
+    log_format: Literal["text", "json"] = "text"
+    # When set, /metrics asks for `Authorization: Bearer <this>`; unset, it is open (scrape on a LAN).
+    metrics_token: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _tls_pairs(self) -> Settings:
+        if (self.http_ssl_certfile is None) != (self.http_ssl_keyfile is None):
+            raise ValueError("set MAITRE_HTTP_SSL_CERTFILE and MAITRE_HTTP_SSL_KEYFILE together")
+        if self.mqtt_key_file is not None and self.mqtt_cert_file is None:
+            raise ValueError("MAITRE_MQTT_KEY_FILE needs MAITRE_MQTT_CERT_FILE")
+        return self
+
+    def signing_key(self) -> str | None:
+        """MAITRE_SECRET_KEY, or the contents of MAITRE_SECRET_KEY_FILE; None for neither."""
+        if self.secret_key is not None and self.secret_key_file is not None:
+            raise ValueError("set MAITRE_SECRET_KEY or MAITRE_SECRET_KEY_FILE, not both")
+        if self.secret_key_file is not None:
+            return self.secret_key_file.read_text().strip() or None
+        return self.secret_key.get_secret_value() if self.secret_key else None

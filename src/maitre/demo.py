@@ -20,7 +20,7 @@ from maitre.api.app import create_app
 from maitre.auth import StaffRole
 from maitre.broker import start_embedded_broker
 from maitre.config import EMBEDDED, Settings
-from maitre.db import create_schema, make_engine
+from maitre.db import make_engine, upgrade_schema
 from maitre.mqtt import BrokerAddress
 from maitre.seed import DEMO_GUESTS, seed_guest, seed_venue
 from maitre.service import VenueService
@@ -45,7 +45,7 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
         for suffix in ("", "-wal", "-shm"):
             Path(DEMO_DATABASE + suffix).unlink(missing_ok=True)
     engine = make_engine(settings.database_url)
-    create_schema(engine)
+    upgrade_schema(engine)  # the demo's database is its own: bring it to this version's schema
     venue_id = seed_venue(engine, layout)
 
     air = Air(layout, seed=7)

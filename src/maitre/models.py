@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -78,6 +79,7 @@ class AlertKind(StrEnum):
     BUMP = "bump"  # kitchen: ticket done
     RECALL = "recall"  # kitchen: bumped ticket back on the rail
     ALLERGEN_ACK = "allergen_ack"  # kitchen: a cook has read the ticket's allergens
+    ERASED = "erased"  # the guest erased their data: screens drop the party's cards
 
 
 # -- venues and their radio ------------------------------------------------------------------
@@ -167,11 +169,15 @@ class GuestBase(SQLModel):
     email: str | None = Field(default=None, max_length=320)
     consent_greeting: bool = Field(default=False, description="may be recognised on arrival and greeted")
     consent_kitchen: bool = Field(default=False, description="may have the kitchen start on arrival")
+    # Allergies and dietary needs are health data (GDPR Art. 9): shown to staff only with this.
+    consent_allergies: bool = Field(default=False, description="may show allergies and diet to staff")
+    consent_marketing: bool = Field(default=False, description="may receive offers and follow-ups")
 
 
 class Guest(GuestBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow)
+    erased_at: datetime | None = Field(default=None, description="set when the guest erased their data")
 
 
 class GuestRead(GuestBase):
@@ -235,6 +241,15 @@ class BandRead(BandBase):
 # -- reservations ----------------------------------------------------------------------------
 
 
+# No 0/O, 1/I/L or U: a code read aloud or typed from a printed slip has one spelling.
+RESERVATION_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+RESERVATION_CODE_LENGTH = 10  # 30^10 ≈ 6·10^14 codes: guessing one is hopeless at any rate limit
+
+
+def new_reservation_code() -> str:
+    return "".join(secrets.choice(RESERVATION_CODE_ALPHABET) for _ in range(RESERVATION_CODE_LENGTH))
+
+
 class ReservationBase(SQLModel):
     venue_id: int = Field(foreign_key="venue.id", index=True)
     guest_id: int = Field(foreign_key="guest.id", index=True)
@@ -248,10 +263,15 @@ class Reservation(ReservationBase, table=True):
     arrived_at: datetime | None = None
     table_label: str | None = Field(default=None, max_length=32, description="where the host seated them")
     created_at: datetime = Field(default_factory=utcnow)
+    code: str = Field(
+        default_factory=new_reservation_code, unique=True, index=True, max_length=16,
+        description="the guest's confirmation code (random, unguessable)",
+    )
 
 
 class ReservationRead(ReservationBase):
     id: int
+    code: str
     status: ReservationStatus
     arrived_at: datetime | None
     table_label: str | None = None
@@ -291,11 +311,65 @@ class PreOrderItemBase(SQLModel):
 class PreOrderItem(PreOrderItemBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     reservation_id: int = Field(foreign_key="reservation.id", index=True)
+    price_cents: int = Field(default=0, ge=0, description="from the menu when the guest ordered; for spend")
 
 
 class PreOrderItemRead(PreOrderItemBase):
     id: int
     reservation_id: int
+
+
+class MenuItemBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=500)
+    prep_minutes: int = Field(default=10, ge=0, le=240)
+    price_cents: int = Field(default=0, ge=0, le=10_000_000)
+    available: bool = True
+
+
+class MenuItem(MenuItemBase, table=True):
+    """A dish a guest may pre-order from their phone; its prep time decides when the kitchen starts."""
+
+    __table_args__ = (UniqueConstraint("venue_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    venue_id: int = Field(foreign_key="venue.id", index=True)
+
+
+class MenuItemRead(MenuItemBase):
+    id: int
+    venue_id: int
+
+
+# -- privacy records -------------------------------------------------------------------------
+
+
+class ConsentPurpose(StrEnum):
+    GREETING = "greeting"
+    KITCHEN = "kitchen"
+    ALLERGIES = "allergies"
+    MARKETING = "marketing"
+
+
+class ConsentEvent(SQLModel, table=True):
+    """One change of one consent: the audit of what was granted when. Outlives erasure (no personal data)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    guest_id: int = Field(index=True)  # no foreign key: the record stays after the guest is erased
+    purpose: ConsentPurpose
+    granted: bool
+    source: str = Field(max_length=32, description="guest, staff or erasure")
+    at: datetime = Field(default_factory=utcnow)
+
+
+class StaffRead(SQLModel, table=True):
+    """A member of staff read a guest's profile: who (token role and venue), when, which guest."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    guest_id: int = Field(index=True)  # no foreign key, as ConsentEvent
+    venue: str = Field(max_length=64)
+    role: str = Field(max_length=16)
+    what: str = Field(max_length=32)
+    at: datetime = Field(default_factory=utcnow)
 
 
 # -- alerts ----------------------------------------------------------------------------------
@@ -331,3 +405,18 @@ class AlertRead(SQLModel):
     reservation_id: int | None
     created_at: datetime
     payload: dict[str, object]
+
+
+# -- staff accounts --------------------------------------------------------------------------
+
+
+class StaffAccount(SQLModel, table=True):
+    """A member of staff who signs in with a password (maitre.staff); one venue, one role."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, unique=True, max_length=64)
+    venue: str = Field(max_length=64, description="venue slug; the account may be made before the venue")
+    role: str = Field(max_length=16, description="manager, host or kitchen (maitre.auth.StaffRole)")
+    password_hash: str = Field(max_length=256, description="scrypt, salted (maitre.staff)")
+    disabled: bool = False
+    created_at: datetime = Field(default_factory=utcnow)

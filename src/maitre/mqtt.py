@@ -19,6 +19,9 @@ class BrokerAddress:
     tls: bool = False
     username: str | None = None
     password: str | None = None
+    ca_file: str | None = None  # mqtts: a private CA to trust instead of the system's
+    cert_file: str | None = None  # mqtts: a client certificate, for brokers that ask for one
+    key_file: str | None = None
 
     @classmethod
     def parse(cls, url: str) -> BrokerAddress:
@@ -45,21 +48,28 @@ class BrokerAddress:
         return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
 
 
-def make_client(address: BrokerAddress, client_id: str, persistent: bool = False) -> paho.Client:
+def make_client(
+    address: BrokerAddress, client_id: str, persistent: bool = False, manual_ack: bool = False
+) -> paho.Client:
     """A paho client (callback API 2, MQTT 3.1.1) configured for the address.
 
     With persistent=True the broker keeps the session (subscriptions and unacknowledged
     QoS 1 messages) while the client is away, so nothing published meanwhile is lost.
+    With manual_ack=True a received QoS 1 message is acknowledged only by `client.ack`.
     """
     client = paho.Client(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
         clean_session=not persistent,
         protocol=paho.MQTTv311,
+        manual_ack=manual_ack,
     )
     if address.username:
         client.username_pw_set(address.username, address.password)
     if address.tls:
-        client.tls_set_context(ssl.create_default_context())
+        context = ssl.create_default_context(cafile=address.ca_file)
+        if address.cert_file:
+            context.load_cert_chain(address.cert_file, address.key_file)
+        client.tls_set_context(context)
     client.reconnect_delay_set(min_delay=1, max_delay=30)
     return client

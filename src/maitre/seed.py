@@ -114,6 +114,7 @@ def seed_guest(
             last_name=guest.last,
             consent_greeting=guest.consent,
             consent_kitchen=guest.consent,
+            consent_allergies=guest.consent,
         )
         session.add(row)
         session.flush()

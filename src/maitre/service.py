@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import msgspec
 from sqlalchemy.engine import Engine
@@ -16,15 +18,19 @@ from sqlmodel import select
 
 from maitre import wire
 from maitre.alerts.hub import AlertHub
+from maitre.cluster import AlertRelay, VenueClaims, gateway_subscriptions
 from maitre.config import Settings
-from maitre.db import create_schema, session_scope
+from maitre.db import check_schema, session_scope
+from maitre.guests.offers import load_offer_rules
+from maitre.guests.personalization import TagRules
 from maitre.hospitality.arrivals import AlertRules, Arrivals, ArrivalWindow
 from maitre.hospitality.directory import Directory
 from maitre.ingest.foreign import load_foreign_gateways
-from maitre.ingest.mqtt import MqttIngress
+from maitre.ingest.mqtt import AckToken, MqttIngress
 from maitre.ingest.pipeline import Ingest
 from maitre.models import AlertRead, Gateway, Venue, utcnow
 from maitre.mqtt import BrokerAddress
+from maitre.observability.metrics import Histogram
 from maitre.presence import PresenceEngine, PresenceEvent
 
 log = logging.getLogger("maitre.service")
@@ -39,6 +45,13 @@ class VenueService:
     def __init__(self, settings: Settings, engine: Engine, broker: BrokerAddress | None) -> None:
         self.settings = settings
         self.engine = engine
+        if broker is not None and broker.tls:
+            broker = dataclasses.replace(
+                broker,
+                ca_file=_path(settings.mqtt_ca_file),
+                cert_file=_path(settings.mqtt_cert_file),
+                key_file=_path(settings.mqtt_key_file),
+            )
         self.broker = broker
         self.directory = Directory()
         self.presence = PresenceEngine(self.directory.gateway_roles, models=self.directory.venue_models)
@@ -53,6 +66,7 @@ class VenueService:
             max_clock_skew=settings.max_clock_skew_seconds,
             resolver=self.directory.resolver,
             foreign=self.foreign or None,
+            replay_window=settings.replay_window_seconds,
         )
         self.arrivals = Arrivals(
             engine,
@@ -63,17 +77,33 @@ class VenueService:
             AlertRules(
                 kitchen_on_approach_minutes=settings.kitchen_start_on_approach_minutes,
                 vip_visits=settings.vip_visits,
+                tags=TagRules(
+                    regular_visits=settings.regular_visits,
+                    vip_visits=settings.vip_visits,
+                    vip_spend_cents=settings.vip_spend_cents,
+                    offers=load_offer_rules(settings.offer_rules_file),
+                ),
             ),
         )
         self.hub = AlertHub()
+        self.claims = VenueClaims(engine, settings.venues)
+        self.relay: AlertRelay | None = None
         self.ingress: MqttIngress | None = None
-        self._events: asyncio.Queue[PresenceEvent] = asyncio.Queue()
+        # Each event with the MQTT message to acknowledge once it is recorded (None: nothing to ack).
+        self._events: asyncio.Queue[tuple[PresenceEvent, AckToken | None]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         # Wall-clock seconds from the decisive sighting's arrival at ingest to hub fan-out.
         self.alert_latencies: list[float] = []
+        self.alert_latency = Histogram()  # the same, for /metrics
 
     async def start(self) -> None:
-        create_schema(self.engine)
+        # An outdated schema fails later, mid-service, on the first missing column: refuse now.
+        await asyncio.to_thread(check_schema, self.engine)
+        await asyncio.to_thread(self.claims.acquire)  # VenueTaken: another instance serves one of ours
+        if self.broker is not None and self.settings.venues:
+            self.relay = AlertRelay(self.broker, asyncio.get_running_loop(), self.hub.publish)
+            self.hub.relay = self.relay.publish
+            self.relay.start()
         self.reload_directory()
         if self.broker is not None:
             self.ingress = MqttIngress(
@@ -83,6 +113,7 @@ class VenueService:
                 self.ingest.stats,
                 self._on_status,
                 foreign_subscriptions=self.foreign.subscriptions,
+                subscriptions=gateway_subscriptions(self.settings.venues),
             )
             self.ingress.start()
             self._tasks.append(asyncio.create_task(self._ingest_loop(), name="ingest"))
@@ -92,11 +123,14 @@ class VenueService:
     async def stop(self) -> None:
         if self.ingress is not None:
             self.ingress.stop()
+        if self.relay is not None:
+            self.relay.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self.claims.release()  # last: the venues are free for another instance only once we are done
 
     def reload_directory(self) -> None:
         with session_scope(self.engine) as session:
@@ -104,23 +138,35 @@ class VenueService:
 
     def submit(self, event: PresenceEvent) -> None:
         """Queue a presence event for matching (used by ingest, and by tests and tools)."""
-        self._events.put_nowait(event)
+        self._events.put_nowait((event, None))
 
     async def _ingest_loop(self) -> None:
-        assert self.ingress is not None
-        inbox, handle = self.ingress.inbox, self.ingest.handle
+        ingress = self.ingress
+        assert ingress is not None
+        inbox, ack, handle, events_out = ingress.inbox, ingress.ack, self.ingest.handle, self._events
         while True:
-            topic, payload = await inbox.get()
-            for event in handle(topic, payload):
-                self._events.put_nowait(event)
+            topic, payload, token = await inbox.get()
+            events = handle(topic, payload)
+            if not events:
+                ack(token)
+                continue
+            # Acknowledged with its last event, once that is recorded (events are handled in order):
+            # killed before then, the broker resends the batch to the next start.
+            for event in events[:-1]:
+                events_out.put_nowait((event, None))
+            events_out.put_nowait((events[-1], token))
 
     async def _arrivals_loop(self) -> None:
         while True:
-            event = await self._events.get()
+            event, token = await self._events.get()
             started = time.perf_counter()
             alerts = await self._handle_with_retry(event)  # committed and published
+            if token is not None and self.ingress is not None:
+                self.ingress.ack(token)
             if alerts:
-                self.alert_latencies.append(time.perf_counter() - started)
+                elapsed = time.perf_counter() - started
+                self.alert_latency.observe(elapsed)
+                self.alert_latencies.append(elapsed)
                 del self.alert_latencies[:-1000]
 
     async def _handle_with_retry(self, event: PresenceEvent) -> list[AlertRead]:
@@ -173,3 +219,7 @@ class VenueService:
                     session.add(row)
         except OperationalError as exc:
             log.warning("could not record status of gateway %s/%s: %s", venue, gateway, exc)
+
+
+def _path(path: Path | None) -> str | None:
+    return str(path) if path is not None else None

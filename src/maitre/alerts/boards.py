@@ -55,6 +55,10 @@ class HostBoard:
             if rid in self.greets:
                 self.greets[rid].update(table=p["table"], status=p["status"])
             self.undoable.setdefault(rid, []).append((alert.seq, kind))
+        elif kind == AlertKind.ERASED:  # the guest erased their data: no card of theirs stays up
+            self.approaching.pop(rid, None)
+            self.greets.pop(rid, None)
+            self.undoable.pop(rid, None)
         elif kind == AlertKind.UNDO:
             stack = self.undoable.get(rid, [])
             stack[:] = [(seq, k) for seq, k in stack if seq != p["undoes"]]
@@ -93,6 +97,9 @@ class KitchenRail:
                 "bumped_at": None,
                 "allergens_acknowledged": not p.get("allergies"),
             }
+            return
+        if kind == AlertKind.ERASED:
+            self.tickets.pop(rid, None)
             return
         ticket = self.tickets.get(rid)
         if ticket is None:

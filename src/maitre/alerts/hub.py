@@ -31,6 +31,8 @@ class AlertHub:
     def __init__(self) -> None:
         self._subs: dict[tuple[str, str], set[Subscription]] = {}
         self._writing = asyncio.Lock()
+        # Also hands each committed alert to the other service instances (maitre.cluster), if any.
+        self.relay: Callable[[AlertRead], None] | None = None
 
     async def record(self, write: Callable[[], list[AlertRead]]) -> list[AlertRead]:
         """Run `write` (a committing database write, in a thread), then publish what it returns.
@@ -42,6 +44,8 @@ class AlertHub:
             alerts = await asyncio.to_thread(write)
             for alert in alerts:
                 self.publish(alert)
+                if self.relay is not None:
+                    self.relay(alert)
         return alerts
 
     def subscribe(self, venue: str, role: str) -> Subscription:

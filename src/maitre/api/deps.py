@@ -9,9 +9,9 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, select
 
-from maitre.auth import InvalidToken, StaffClaims, TokenSigner
+from maitre.auth import InvalidToken, StaffClaims, StaffRole, TokenSigner
 from maitre.db import session_scope
-from maitre.models import Venue
+from maitre.models import Reservation, Venue
 from maitre.service import VenueService
 
 
@@ -47,6 +47,50 @@ def staff_claims(
 
 
 StaffDep = Annotated[StaffClaims, Depends(staff_claims)]
+
+
+# Authority on the admin API. Every /api route takes one of these (or StaffDep plus
+# require_screen, or a guest token); tests/test_auth_staff.py calls every route in the OpenAPI
+# spec without a token and fails on any that answers, except the public ones it lists.
+
+
+def manager_claims(claims: StaffDep) -> StaffClaims:
+    """A manager's token, of any venue: the route checks that what it touches is that venue's."""
+    if claims.role != StaffRole.MANAGER:
+        raise HTTPException(403, f"a {claims.role.value} token cannot do this; a manager's can")
+    return claims
+
+
+ManagerDep = Annotated[StaffClaims, Depends(manager_claims)]
+
+
+def venue_manager_claims(slug: str, claims: ManagerDep) -> StaffClaims:
+    """A manager's token for the venue in the path (`{slug}`)."""
+    require_venue(claims, slug)
+    return claims
+
+
+VenueManagerDep = Annotated[StaffClaims, Depends(venue_manager_claims)]
+
+
+def require_venue(claims: StaffClaims, slug: str) -> None:
+    """403 unless the token is for this venue."""
+    if claims.venue != slug:
+        raise HTTPException(403, "the token is for another venue")
+
+
+def require_venue_id(session: Session, claims: StaffClaims, venue_id: int) -> Venue:
+    """The venue with this id (404), if the token is for it (403)."""
+    venue = get_or_404(session, Venue, venue_id, "venue")
+    require_venue(claims, venue.slug)
+    return venue
+
+
+def reservation_of_venue(session: Session, claims: StaffClaims, reservation_id: int) -> Reservation:
+    """The reservation (404), if it is at the token's venue (403)."""
+    reservation = get_or_404(session, Reservation, reservation_id, "reservation")
+    require_venue_id(session, claims, reservation.venue_id)
+    return reservation
 
 
 def require_screen(claims: StaffClaims, slug: str, screen: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -12,6 +12,7 @@ from sqlmodel import Session, col, or_, select
 
 from maitre.alerts.store import append_alert, find_alert, to_read
 from maitre.db import session_scope
+from maitre.guests.personalization import TagRules, greet_extras
 from maitre.hospitality.party import Party, booking_name, display_name, earlier_visits, load_party
 from maitre.models import (
     OPEN_STATUSES,
@@ -49,6 +50,7 @@ class ArrivalWindow:
 class AlertRules:
     kitchen_on_approach_minutes: int = 25  # items this slow start when the party approaches
     vip_visits: int = 5  # earlier visits that make a guest a VIP
+    tags: TagRules = field(default_factory=TagRules)  # the greet card's tags, suggestion and offer
 
 
 def _utc(ts: float) -> datetime:
@@ -241,7 +243,10 @@ class Arrivals:
         reservation = party.reservation
         prefs = session.get(Preference, guest.id)
         visits = earlier_visits(session, reservation.guest_id, reservation.at)
+        # Tags and the suggestion are about the guest named on the card (who consented to greeting).
+        extras = greet_extras(session, guest, reservation, event.venue, self.rules.tags)
         return {
+            **extras,
             "reservation_id": reservation.id,
             "name": display_name(guest, prefs),
             "pronunciation": prefs.pronunciation if prefs else None,
@@ -255,7 +260,7 @@ class Arrivals:
             "arrived": party.arrived,
             "members": party.roll(),
             "visits": visits,
-            "vip": visits >= self.rules.vip_visits,
+            "vip": visits >= self.rules.vip_visits or "vip" in extras["tags"],  # type: ignore[operator]
             "confidence": event.confidence,
             "at": event.at,
         }

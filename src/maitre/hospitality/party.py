@@ -49,11 +49,15 @@ class Party:
         ]
 
     def allergies(self, kitchen: bool) -> list[str]:
-        """Allergies of the members who consented (to the kitchen, or to greeting), first seen first."""
-        return _union(m.prefs.allergies for m in self._consenting(kitchen) if m.prefs)
+        """Allergies of the members who consented to this screen and to sharing them, first seen first."""
+        return _union(m.prefs.allergies for m in self._sharing_health(kitchen) if m.prefs)
 
     def dietary(self, kitchen: bool) -> list[str]:
-        return _union(m.prefs.dietary for m in self._consenting(kitchen) if m.prefs)
+        return _union(m.prefs.dietary for m in self._sharing_health(kitchen) if m.prefs)
+
+    def _sharing_health(self, kitchen: bool) -> list[Member]:
+        # Health data needs its own consent on top of the screen's (GDPR Art. 9).
+        return [m for m in self._consenting(kitchen) if m.guest.consent_allergies]
 
     def _consenting(self, kitchen: bool) -> list[Member]:
         return [m for m in self.members if (m.guest.consent_kitchen if kitchen else m.guest.consent_greeting)]

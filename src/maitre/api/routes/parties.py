@@ -7,8 +7,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from maitre.api.deps import SessionDep, get_or_404
-from maitre.models import Guest, PartyMember, PartyMemberRead, Reservation
+from maitre.api.deps import ManagerDep, SessionDep, get_or_404, reservation_of_venue
+from maitre.models import Guest, PartyMember, PartyMemberRead
 
 router = APIRouter(prefix="/api/reservations", tags=["reservations"])
 
@@ -18,9 +18,9 @@ class NewMember(BaseModel):
 
 
 @router.post("/{reservation_id}/party", response_model=PartyMemberRead, status_code=201)
-def add_member(reservation_id: int, body: NewMember, session: SessionDep) -> PartyMember:
+def add_member(reservation_id: int, body: NewMember, session: SessionDep, claims: ManagerDep) -> PartyMember:
     """Add a guest to the party; their band then counts as this party arriving."""
-    reservation = get_or_404(session, Reservation, reservation_id, "reservation")
+    reservation = reservation_of_venue(session, claims, reservation_id)
     get_or_404(session, Guest, body.guest_id, "guest")
     if body.guest_id == reservation.guest_id:
         raise HTTPException(409, "the guest who booked is already in the party")
@@ -34,9 +34,9 @@ def add_member(reservation_id: int, body: NewMember, session: SessionDep) -> Par
 
 
 @router.get("/{reservation_id}/party", response_model=list[PartyMemberRead])
-def list_members(reservation_id: int, session: SessionDep) -> list[PartyMember]:
+def list_members(reservation_id: int, session: SessionDep, claims: ManagerDep) -> list[PartyMember]:
     """The members besides the booker, in the order they were added."""
-    get_or_404(session, Reservation, reservation_id, "reservation")
+    reservation_of_venue(session, claims, reservation_id)
     return list(
         session.exec(
             select(PartyMember)

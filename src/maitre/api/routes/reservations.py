@@ -8,7 +8,15 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from maitre.api.deps import SessionDep, get_or_404, venue_by_slug
+from maitre.api.deps import (
+    ManagerDep,
+    SessionDep,
+    VenueManagerDep,
+    get_or_404,
+    require_venue_id,
+    reservation_of_venue,
+    venue_by_slug,
+)
 from maitre.models import (
     Guest,
     PreOrderItem,
@@ -18,7 +26,6 @@ from maitre.models import (
     ReservationBase,
     ReservationRead,
     ReservationStatus,
-    Venue,
 )
 
 router = APIRouter(prefix="/api", tags=["reservations"])
@@ -29,8 +36,8 @@ class StatusChange(BaseModel):
 
 
 @router.post("/reservations", response_model=ReservationRead, status_code=201)
-def create_reservation(body: ReservationBase, session: SessionDep) -> Reservation:
-    get_or_404(session, Venue, body.venue_id, "venue")
+def create_reservation(body: ReservationBase, session: SessionDep, claims: ManagerDep) -> Reservation:
+    require_venue_id(session, claims, body.venue_id)
     get_or_404(session, Guest, body.guest_id, "guest")
     reservation = Reservation.model_validate(body, update={"at": _aware_utc(body.at)})
     session.add(reservation)
@@ -39,13 +46,15 @@ def create_reservation(body: ReservationBase, session: SessionDep) -> Reservatio
 
 
 @router.get("/reservations/{reservation_id}", response_model=ReservationRead)
-def read_reservation(reservation_id: int, session: SessionDep) -> Reservation:
-    return get_or_404(session, Reservation, reservation_id, "reservation")
+def read_reservation(reservation_id: int, session: SessionDep, claims: ManagerDep) -> Reservation:
+    return reservation_of_venue(session, claims, reservation_id)
 
 
 @router.patch("/reservations/{reservation_id}", response_model=ReservationRead)
-def change_status(reservation_id: int, body: StatusChange, session: SessionDep) -> Reservation:
-    reservation = get_or_404(session, Reservation, reservation_id, "reservation")
+def change_status(
+    reservation_id: int, body: StatusChange, session: SessionDep, claims: ManagerDep
+) -> Reservation:
+    reservation = reservation_of_venue(session, claims, reservation_id)
     reservation.status = body.status
     session.add(reservation)
     return reservation
@@ -53,7 +62,11 @@ def change_status(reservation_id: int, body: StatusChange, session: SessionDep) 
 
 @router.get("/venues/{slug}/reservations", response_model=list[ReservationRead])
 def list_reservations(
-    slug: str, session: SessionDep, start: datetime | None = None, end: datetime | None = None
+    slug: str,
+    session: SessionDep,
+    claims: VenueManagerDep,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> list[Reservation]:
     venue = venue_by_slug(session, slug)
     query = select(Reservation).where(Reservation.venue_id == venue.id)
@@ -65,8 +78,10 @@ def list_reservations(
 
 
 @router.post("/reservations/{reservation_id}/items", response_model=PreOrderItemRead, status_code=201)
-def add_item(reservation_id: int, body: PreOrderItemBase, session: SessionDep) -> PreOrderItem:
-    reservation = get_or_404(session, Reservation, reservation_id, "reservation")
+def add_item(
+    reservation_id: int, body: PreOrderItemBase, session: SessionDep, claims: ManagerDep
+) -> PreOrderItem:
+    reservation = reservation_of_venue(session, claims, reservation_id)
     if reservation.status not in (ReservationStatus.EXPECTED, ReservationStatus.APPROACHING):
         raise HTTPException(409, "the kitchen has already started this reservation")
     item = PreOrderItem.model_validate(body, update={"reservation_id": reservation_id})
@@ -76,8 +91,8 @@ def add_item(reservation_id: int, body: PreOrderItemBase, session: SessionDep) -
 
 
 @router.get("/reservations/{reservation_id}/items", response_model=list[PreOrderItemRead])
-def list_items(reservation_id: int, session: SessionDep) -> list[PreOrderItem]:
-    get_or_404(session, Reservation, reservation_id, "reservation")
+def list_items(reservation_id: int, session: SessionDep, claims: ManagerDep) -> list[PreOrderItem]:
+    reservation_of_venue(session, claims, reservation_id)
     return list(session.exec(select(PreOrderItem).where(PreOrderItem.reservation_id == reservation_id)))
 
 

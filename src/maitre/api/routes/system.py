@@ -1,23 +1,68 @@
-"""Health and ingest figures."""
+"""Health, readiness, Prometheus metrics and ingest figures."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import hmac
 
-from maitre.api.deps import ServiceDep
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from maitre.api.deps import ManagerDep, ServiceDep
+from maitre.observability.metrics import CONTENT_TYPE, render
 
 router = APIRouter(tags=["system"])
+
+# A database that takes longer than this to answer `SELECT 1` is not ready for an arrival.
+READY_DB_TIMEOUT_SECONDS = 2.0
 
 
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
+    """The process is up and answering (liveness)."""
     return {"status": "ok"}
 
 
+@router.get("/readyz", responses={503: {"description": "not ready: the body says what is missing"}})
+async def readyz(service: ServiceDep) -> JSONResponse:
+    """Ready to greet: the database answers and, when ingesting, the broker is connected."""
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(asyncio.to_thread(_ping, service.engine), READY_DB_TIMEOUT_SECONDS)
+        checks["database"] = "ok"
+    except TimeoutError:
+        checks["database"] = "timed out"
+    except Exception as exc:  # any driver error means the same: not ready
+        checks["database"] = f"unavailable: {type(exc).__name__}"
+    if service.broker is not None:
+        up = service.ingress is not None and service.ingress.connected.is_set()
+        checks["mqtt"] = "ok" if up else "disconnected"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ready" if ready else "not ready", **checks}, 200 if ready else 503)
+
+
+@router.get("/metrics", response_class=PlainTextResponse, responses={401: {"description": "wrong token"}})
+def metrics(request: Request, service: ServiceDep) -> Response:
+    """Prometheus text format; asks for `MAITRE_METRICS_TOKEN` as a bearer token when one is set."""
+    expected = service.settings.metrics_token
+    if expected is not None:
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {expected.get_secret_value()}".encode()):
+            raise HTTPException(401, "a metrics token is required", headers={"WWW-Authenticate": "Bearer"})
+    return Response(render(service), media_type=CONTENT_TYPE)
+
+
 @router.get("/api/ingest/stats")
-def ingest_stats(service: ServiceDep) -> dict[str, object]:
+def ingest_stats(service: ServiceDep, claims: ManagerDep) -> dict[str, object]:
     stats = service.ingest.stats.as_dict()
     stats["mqtt_connected"] = bool(service.ingress and service.ingress.connected.is_set())
     stats["tracked_bands"] = len(service.presence)
     stats["connected_screens"] = service.hub.connected()
     return stats
+
+
+def _ping(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

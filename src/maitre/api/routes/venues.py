@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from maitre.api.deps import ServiceDep, SessionDep, venue_by_slug
+from maitre.api.deps import ManagerDep, ServiceDep, SessionDep, VenueManagerDep, require_venue, venue_by_slug
 from maitre.models import (
     Gateway,
     GatewayBase,
@@ -24,7 +24,9 @@ router = APIRouter(prefix="/api/venues", tags=["venues"])
 
 
 @router.post("", response_model=VenueRead, status_code=201)
-def create_venue(body: VenueBase, session: SessionDep) -> Venue:
+def create_venue(body: VenueBase, session: SessionDep, claims: ManagerDep) -> Venue:
+    """Create the venue a manager's token names (accounts are made for a venue before it exists)."""
+    require_venue(claims, body.slug)
     venue = Venue.model_validate(body)
     session.add(venue)
     try:
@@ -35,12 +37,15 @@ def create_venue(body: VenueBase, session: SessionDep) -> Venue:
 
 
 @router.get("", response_model=list[VenueRead])
-def list_venues(session: SessionDep) -> list[Venue]:
-    return list(session.exec(select(Venue).order_by(Venue.slug)))
+def list_venues(session: SessionDep, claims: ManagerDep) -> list[Venue]:
+    """The venues the token may see: its own."""
+    return list(session.exec(select(Venue).where(Venue.slug == claims.venue).order_by(Venue.slug)))
 
 
 @router.put("/{slug}/layout", response_model=VenueLayout)
-def set_layout(slug: str, body: VenueLayout, session: SessionDep, service: ServiceDep) -> VenueLayout:
+def set_layout(
+    slug: str, body: VenueLayout, session: SessionDep, service: ServiceDep, claims: VenueManagerDep
+) -> VenueLayout:
     """Walls, inside area and door: with them, presence fuses every gateway over the venue's plan."""
     venue = venue_by_slug(session, slug)
     venue.layout = body.model_dump(mode="json")
@@ -51,7 +56,7 @@ def set_layout(slug: str, body: VenueLayout, session: SessionDep, service: Servi
 
 
 @router.get("/{slug}/layout", response_model=VenueLayout)
-def read_layout(slug: str, session: SessionDep) -> VenueLayout:
+def read_layout(slug: str, session: SessionDep, claims: VenueManagerDep) -> VenueLayout:
     venue = venue_by_slug(session, slug)
     if venue.layout is None:
         raise HTTPException(404, f"venue {slug!r} has no layout; presence uses gateway roles alone")
@@ -59,12 +64,12 @@ def read_layout(slug: str, session: SessionDep) -> VenueLayout:
 
 
 @router.get("/{slug}", response_model=VenueRead)
-def read_venue(slug: str, session: SessionDep) -> Venue:
+def read_venue(slug: str, session: SessionDep, claims: VenueManagerDep) -> Venue:
     return venue_by_slug(session, slug)
 
 
 @router.post("/{slug}/zones", response_model=ZoneRead, status_code=201)
-def create_zone(slug: str, body: ZoneBase, session: SessionDep) -> Zone:
+def create_zone(slug: str, body: ZoneBase, session: SessionDep, claims: VenueManagerDep) -> Zone:
     venue = venue_by_slug(session, slug)
     zone = Zone.model_validate(body, update={"venue_id": venue.id})
     session.add(zone)
@@ -76,13 +81,15 @@ def create_zone(slug: str, body: ZoneBase, session: SessionDep) -> Zone:
 
 
 @router.get("/{slug}/zones", response_model=list[ZoneRead])
-def list_zones(slug: str, session: SessionDep) -> list[Zone]:
+def list_zones(slug: str, session: SessionDep, claims: VenueManagerDep) -> list[Zone]:
     venue = venue_by_slug(session, slug)
     return list(session.exec(select(Zone).where(Zone.venue_id == venue.id)))
 
 
 @router.post("/{slug}/gateways", response_model=GatewayRead, status_code=201)
-def create_gateway(slug: str, body: GatewayBase, session: SessionDep, service: ServiceDep) -> Gateway:
+def create_gateway(
+    slug: str, body: GatewayBase, session: SessionDep, service: ServiceDep, claims: VenueManagerDep
+) -> Gateway:
     venue = venue_by_slug(session, slug)
     if body.zone_id is not None:
         zone = session.get(Zone, body.zone_id)
@@ -100,6 +107,6 @@ def create_gateway(slug: str, body: GatewayBase, session: SessionDep, service: S
 
 
 @router.get("/{slug}/gateways", response_model=list[GatewayRead])
-def list_gateways(slug: str, session: SessionDep) -> list[Gateway]:
+def list_gateways(slug: str, session: SessionDep, claims: VenueManagerDep) -> list[Gateway]:
     venue = venue_by_slug(session, slug)
     return list(session.exec(select(Gateway).where(Gateway.venue_id == venue.id).order_by(Gateway.name)))

@@ -11,6 +11,8 @@
     arrived: "here", seated: "seated", completed: "done", cancelled: "cancelled", no_show: "no-show",
   };
   const SEATABLE = { expected: 1, approaching: 1, partially_arrived: 1, arrived: 1 };
+  // Tags from the guest's own history (VIP and the visit count have their own badges).
+  const TAG_LABELS = { regular: "Regular", celebrating: "Celebrating" };
 
   let config = { tables: [] };
   let book = new Map();  // reservation id → row
@@ -62,6 +64,12 @@
         approaching.delete(rid);
         if (g) Object.assign(g, { table: p.table, status: p.status });
         if (row) Object.assign(row, { status: p.status, table: p.table });
+        break;
+      case "erased":  // the guest erased their data: drop every card of theirs at once
+        approaching.delete(rid);
+        greets.delete(rid);
+        fresh.delete(rid);
+        if (row) Object.assign(row, { name: "Guest", members: [], status: p.cancelled ? "cancelled" : row.status });
         break;
       case "undo":
         if (p.action === "greet_ack" && g) g.acknowledged = false;
@@ -167,10 +175,15 @@
     top.appendChild(el("span", "label", c.acknowledged ? "Greeted" : "Welcome"));
     if (c.vip) top.appendChild(el("span", "tag vip", "VIP"));
     top.appendChild(el("span", "tag visits", c.visits ? ordinal(c.visits + 1) + " visit" : "First visit"));
+    (c.tags || []).forEach(function (t) {
+      if (TAG_LABELS[t]) top.appendChild(el("span", "tag " + t, TAG_LABELS[t]));
+    });
     top.appendChild(el("span", "since", "arrived " + M.clock(c.created_at)));
     art.appendChild(top);
     art.appendChild(el("div", "name", c.name));
     if (c.pronunciation) art.appendChild(el("div", "pron", "say “" + c.pronunciation + "”"));
+    if (c.suggestion) art.appendChild(el("div", "suggestion", c.suggestion));
+    if (c.offer) art.appendChild(el("div", "offer", "Offer: " + c.offer));
     const arrived = c.arrived || 0;
     art.appendChild(el("div", "party", "Party of " + c.party_size + " · " + arrived + " here"));
     art.appendChild(memberList(c));

@@ -40,6 +40,8 @@
       t.bumped_at = null;
     } else if (a.kind === "allergen_ack") {
       t.allergens_acknowledged = true;
+    } else if (a.kind === "erased") {  // the guest erased their data: the ticket leaves the rail
+      tickets.delete(rid);
     }
     render();
   }
