@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from maitre.cluster import VenueTaken
+from maitre.db import create_schema, make_engine
 from maitre.models import AlertKind, AlertRead, ScreenRole
 from maitre.mqtt import BrokerAddress
 from maitre.service import VenueService
-from tests.conftest import live_service, make_settings, wait_until
+from tests.conftest import drop_schema, live_service, make_settings, wait_until
 
 
 def greet(seq: int, venue: str = "bistro") -> AlertRead:
@@ -72,7 +74,13 @@ async def test_second_instance_claiming_a_venue_is_refused_until_the_first_stops
 
 
 @pytest.fixture
-def pg_engine(engine: Engine) -> Engine:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("venue claims are PostgreSQL advisory locks; SQLite runs one instance")
-    return engine
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    """Venue claims are PostgreSQL advisory locks (SQLite runs one instance), so PostgreSQL only."""
+    eng = make_engine(pg_url)
+    drop_schema(eng)
+    create_schema(eng)
+    try:
+        yield eng
+    finally:
+        drop_schema(eng)
+        eng.dispose()
