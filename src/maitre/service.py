@@ -35,8 +35,6 @@ from maitre.presence import PresenceEngine, PresenceEvent
 
 log = logging.getLogger("maitre.service")
 
-# A database hiccup should not lose an arrival: retry this many times, backing off.
-ARRIVAL_RETRIES = 8
 
 
 class VenueService:
@@ -170,8 +168,16 @@ class VenueService:
                 del self.alert_latencies[:-1000]
 
     async def _handle_with_retry(self, event: PresenceEvent) -> list[AlertRead]:
+        """Record the event's alerts; while the database is away, keep trying rather than lose it.
+
+        Matching uses the event's own time, so an arrival recorded late is still matched to the
+        right reservation; its MQTT message stays unacknowledged until then, so a restart
+        meanwhile loses nothing either.
+        """
         delay = 0.2
-        for attempt in range(1, ARRIVAL_RETRIES + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 return await self.hub.record(functools.partial(self.arrivals.handle, event))
             except OperationalError as exc:
@@ -181,8 +187,6 @@ class VenueService:
             except Exception:
                 log.exception("could not handle presence event %s", event)
                 return []
-        log.error("gave up on presence event %s after %d attempts", event, ARRIVAL_RETRIES)
-        return []
 
     async def _housekeeping_loop(self) -> None:
         tick = 0
