@@ -15,8 +15,10 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 log = logging.getLogger("maitre.auth")
 
@@ -69,33 +71,17 @@ class TokenSigner:
 
     def issue(self, venue: str, role: StaffRole, hours: float = DEFAULT_TOKEN_HOURS) -> str:
         claims = {"venue": venue, "role": role.value, "exp": int(time.time() + hours * 3600)}
-        body = _b64(json.dumps(claims, separators=(",", ":")).encode())
-        signed = f"{TOKEN_VERSION}.{body}"
-        return f"{signed}.{_b64(self._sign(signed))}"
+        return self._seal(TOKEN_VERSION, claims)
 
     def verify(self, token: str, now: float | None = None) -> StaffClaims:
-        if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
-            raise InvalidToken("malformed token")
-        parts = token.split(".")
-        if len(parts) != 3 or parts[0] != TOKEN_VERSION:
-            raise InvalidToken("malformed token")
+        claims = self._open(token, TOKEN_VERSION)
         try:
-            signature = _unb64(parts[2])
-            raw = _unb64(parts[1])
-        except (ValueError, binascii.Error) as exc:
-            raise InvalidToken("malformed token") from exc
-        # Check the signature before reading a byte of the claims: a forged body is never parsed.
-        if not hmac.compare_digest(signature, self._sign(f"{parts[0]}.{parts[1]}")):
-            raise InvalidToken("bad signature")
-        try:
-            claims = json.loads(raw)
             venue, role, exp = claims["venue"], StaffRole(claims["role"]), claims["exp"]
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidToken("malformed token") from exc
         if not isinstance(venue, str) or not isinstance(exp, int | float):
             raise InvalidToken("malformed token")
-        if (time.time() if now is None else now) >= exp:
-            raise InvalidToken("token expired")
+        _check_expiry(exp, now)
         return StaffClaims(venue, role, float(exp))
 
     def issue_guest(self, reservation_id: int, guest_id: int, minutes: float) -> str:
@@ -105,34 +91,52 @@ class TokenSigner:
             "guest": guest_id,
             "exp": int(time.time() + minutes * 60),
         }
-        signed = f"{GUEST_TOKEN_VERSION}.{_b64(json.dumps(claims, separators=(',', ':')).encode())}"
-        return f"{signed}.{_b64(self._sign(signed))}"
+        return self._seal(GUEST_TOKEN_VERSION, claims)
 
     def verify_guest(self, token: str, now: float | None = None) -> GuestClaims:
+        claims = self._open(token, GUEST_TOKEN_VERSION)
+        try:
+            role, rid, gid, exp = claims["role"], claims["reservation"], claims["guest"], claims["exp"]
+        except (KeyError, TypeError) as exc:
+            raise InvalidToken("malformed token") from exc
+        if role != "guest" or not all(isinstance(v, int) for v in (rid, gid, exp)):
+            raise InvalidToken("malformed token")
+        _check_expiry(exp, now)
+        return GuestClaims(rid, gid, float(exp))
+
+    def _seal(self, version: str, claims: Mapping[str, object]) -> str:
+        signed = f"{version}.{_b64(json.dumps(claims, separators=(',', ':')).encode())}"
+        return f"{signed}.{_b64(self._sign(signed))}"
+
+    def _open(self, token: str, version: str) -> dict[str, Any]:
+        """The claims of a well-formed token of this version with a good signature; else InvalidToken."""
         if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
             raise InvalidToken("malformed token")
         parts = token.split(".")
-        if len(parts) != 3 or parts[0] != GUEST_TOKEN_VERSION:
+        if len(parts) != 3 or parts[0] != version:
             raise InvalidToken("malformed token")
         try:
             signature, raw = _unb64(parts[2]), _unb64(parts[1])
         except (ValueError, binascii.Error) as exc:
             raise InvalidToken("malformed token") from exc
+        # Check the signature before reading a byte of the claims: a forged body is never parsed.
         if not hmac.compare_digest(signature, self._sign(f"{parts[0]}.{parts[1]}")):
             raise InvalidToken("bad signature")
         try:
             claims = json.loads(raw)
-            role, rid, gid, exp = claims["role"], claims["reservation"], claims["guest"], claims["exp"]
-        except (ValueError, KeyError, TypeError) as exc:
+        except ValueError as exc:
             raise InvalidToken("malformed token") from exc
-        if role != "guest" or not all(isinstance(v, int) for v in (rid, gid, exp)):
+        if not isinstance(claims, dict):
             raise InvalidToken("malformed token")
-        if (time.time() if now is None else now) >= exp:
-            raise InvalidToken("token expired")
-        return GuestClaims(rid, gid, float(exp))
+        return claims
 
     def _sign(self, text: str) -> bytes:
         return hmac.new(self._key, text.encode(), hashlib.sha256).digest()
+
+
+def _check_expiry(exp: float, now: float | None) -> None:
+    if (time.time() if now is None else now) >= exp:
+        raise InvalidToken("token expired")
 
 
 def signer_for(secret: str | None) -> TokenSigner:
