@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from maitre.presence.grid import Fix, Track, VenueGrid, track_start, track_update
+from maitre.presence.grid import Track, VenueGrid, track_start, track_update
 from maitre.presence.kalman import RssiKalman
 from maitre.presence.venue_model import VenueModel
 from maitre.wire import Sighting
@@ -161,16 +161,6 @@ class PresenceEngine:
                 VenueGrid(model, cfg.path_loss_exponent, cfg.model_sigma_db),
             )
         return cached[1]
-
-    def locate(self, venue: str, band_id: str, t: float) -> Fix | None:
-        """Where a band most likely is now, fused over all gateways hearing it (needs a venue model)."""
-        grid = self._grid(venue)
-        band = self._bands.get((venue, band_id))
-        if grid is None or band is None:
-            return None
-        stale = self.config.stale_s
-        levels = {g: k.x for g, k in band.links.items() if t - k.last_t <= stale}
-        return grid.locate(levels)
 
     def _decide(self, venue: str, s: Sighting, band: _Band) -> list[PresenceEvent]:
         cfg = self.config
