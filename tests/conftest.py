@@ -229,7 +229,7 @@ async def live_service(
         await asyncio.sleep(0.02)
     service: VenueService = app.state.service
     if broker is not None:
-        await asyncio.wait_for(service.ingress.connected.wait(), 10)  # type: ignore[union-attr]
+        await wait_until(service.mqtt_connected, what="the service's MQTT sessions")
     try:
         yield LiveService(f"http://127.0.0.1:{port}", service, app.state.signer)
     finally:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from maitre.cluster import VenueTaken
@@ -84,3 +85,38 @@ def pg_engine(pg_url: str) -> Iterator[Engine]:
     finally:
         drop_schema(eng)
         eng.dispose()
+
+
+@pytest.mark.postgres
+async def test_instance_stops_serving_a_venue_whose_claim_is_lost_and_serves_it_again_once_reclaimed(
+    pg_engine: Engine, broker: BrokerAddress
+) -> None:
+    async with live_service(pg_engine, broker, venues=["bistro"], claim_poll_seconds=0.1) as live:
+        service = live.service
+        assert service.venue_claims() == {"bistro": "serving"} and "bistro" in service.ingresses
+        claims_conn = service.claims._conn
+        assert claims_conn is not None
+        backend = claims_conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        served: list[bool] = []
+
+        def watch() -> bool:
+            served.append("bistro" in service.ingresses)
+            return len(served) > 1 and not served[-2] and served[-1]  # off, then on again
+
+        with pg_engine.connect() as admin:  # the database drops the claim connection (restart, failover)
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        await wait_until(watch, 15, what="the venue dropped and claimed again")
+        assert service.venue_claims() == {"bistro": "serving"}
+        await wait_until(service.mqtt_connected, what="the venue's session back")
+
+
+@pytest.mark.postgres
+async def test_standby_venue_nobody_serves_is_taken_at_start(
+    pg_engine: Engine, broker: BrokerAddress
+) -> None:
+    async with live_service(pg_engine, broker, standby_venues=["bistro"]) as live:
+        assert live.service.venue_claims() == {"bistro": "serving"}
+        assert list(live.service.ingresses) == ["bistro"]
+        # The venue's own session: whoever serves the venue next resumes it.
+        expected = f"{live.service.settings.mqtt_client_id}-bistro".encode()
+        assert live.service.ingresses["bistro"].client._client_id == expected

@@ -6,12 +6,15 @@ Every guest who reaches the door must be greeted, and greeted once, whatever die
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
@@ -68,7 +71,7 @@ def greets(engine: Engine) -> list[int]:
 class ServeProcess:
     """`maitre serve` as its own process, killed and started again on the same session and port."""
 
-    def __init__(self, db: str, broker: BrokerAddress) -> None:
+    def __init__(self, db: str, broker: BrokerAddress, **env: str) -> None:
         self.port = free_port()
         self.env = {
             **os.environ,
@@ -78,15 +81,21 @@ class ServeProcess:
             "MAITRE_SECRET_KEY": SECRET,
             # The same client id on every start: the broker keeps the session while the service is dead.
             "MAITRE_MQTT_CLIENT_ID": f"fault-test-{os.getpid()}-{self.port}",
+            **env,
         }
         self.proc: subprocess.Popen[bytes] | None = None
+        self.log = tempfile.TemporaryFile()  # what it says on stderr, every start
+
+    def stderr(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "maitre.cli", "serve"],
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=self.log,
         )
         deadline = time.monotonic() + 60
         while not self._ready():
@@ -109,6 +118,16 @@ class ServeProcess:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=1) as r:
                 return r.status == 200
         return False
+
+    def readiness(self) -> dict[str, object]:
+        """What /readyz says (ready or not)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=5) as r:
+                body = r.read()
+        except urllib.error.HTTPError as exc:
+            body = exc.read()
+        result: dict[str, object] = json.loads(body)
+        return result
 
 
 class Door:

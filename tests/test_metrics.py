@@ -98,7 +98,9 @@ def test_histogram_buckets_are_cumulative_and_labels_are_escaped() -> None:
     service.alert_latency = hist  # type: ignore[attr-defined]
     service.hub = Stub()  # type: ignore[attr-defined]
     service.hub.connected = lambda: 0  # type: ignore[attr-defined]
-    service.ingress = None  # type: ignore[attr-defined]
+    service.broker = None  # type: ignore[attr-defined]
+    service.partitioned = False  # type: ignore[attr-defined]
+    service.inbox_depth = lambda: 0  # type: ignore[attr-defined]
     service.presence = []  # type: ignore[attr-defined]
     got = samples(render(service))  # type: ignore[arg-type]
     assert got['maitre_alert_latency_seconds_bucket{le="0.01"}'] == 1

@@ -131,7 +131,7 @@ def _serve(settings: object) -> int:
     broker = None
     try:
         engine = open_database(settings.database_url)
-        check_venue_claims(engine, settings.venues)
+        check_venue_claims(engine, settings.venues, settings.standby_venues, settings.mqtt_client_id)
         if settings.mqtt_url != EMBEDDED:
             try:
                 address = BrokerAddress.parse(settings.mqtt_url)

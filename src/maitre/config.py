@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     venues: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]] = Field(
         default_factory=list
     )
+    # Venues this instance takes over (PostgreSQL) while their own instance is not running; JSON too.
+    standby_venues: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]] = Field(
+        default_factory=list
+    )
+    # How often a standby tries the venues it waits for, and an owner checks its claims still hold.
+    claim_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
     # A guest may turn up this early or this late and still be matched to the reservation.

@@ -48,9 +48,11 @@ def open_database(url: str) -> Engine:
     return engine
 
 
-def check_venue_claims(engine: Engine, venues: Sequence[str]) -> None:
-    """Refuse to start when another running instance already serves one of our venues."""
-    claims = VenueClaims(engine, venues)
+def check_venue_claims(
+    engine: Engine, venues: Sequence[str], standby: Sequence[str] = (), client_id: str = ""
+) -> None:
+    """Refuse to start when another running instance is configured for one of our venues."""
+    claims = VenueClaims(engine, venues, standby, client_id)
     try:
         claims.acquire()
     except VenueTaken as exc:

@@ -8,6 +8,7 @@ import dataclasses
 import functools
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from maitre.guests.personalization import TagRules
 from maitre.hospitality.arrivals import AlertRules, Arrivals, ArrivalWindow
 from maitre.hospitality.directory import Directory
 from maitre.ingest.foreign import load_foreign_gateways
-from maitre.ingest.mqtt import AckToken, MqttIngress
+from maitre.ingest.mqtt import MqttIngress
 from maitre.ingest.pipeline import Ingest
 from maitre.models import AlertRead, Gateway, Venue, utcnow
 from maitre.mqtt import BrokerAddress
@@ -35,6 +36,7 @@ from maitre.presence import PresenceEngine, PresenceEvent
 
 log = logging.getLogger("maitre.service")
 
+ALL_VENUES = "*"  # the ingest session of an instance that serves every venue
 
 
 class VenueService:
@@ -84,51 +86,115 @@ class VenueService:
             ),
         )
         self.hub = AlertHub()
-        self.claims = VenueClaims(engine, settings.venues)
+        self.claims = VenueClaims(engine, settings.venues, settings.standby_venues, settings.mqtt_client_id)
+        # Serving some venues (of several instances) rather than every venue.
+        self.partitioned = bool(settings.venues or settings.standby_venues)
         self.relay: AlertRelay | None = None
-        self.ingress: MqttIngress | None = None
-        # Each event with the MQTT message to acknowledge once it is recorded (None: nothing to ack).
-        self._events: asyncio.Queue[tuple[PresenceEvent, AckToken | None]] = asyncio.Queue()
+        # The MQTT sessions ingesting: one per served venue, or ALL_VENUES for one instance serving all.
+        self.ingresses: dict[str, MqttIngress] = {}
+        self._ingest_tasks: dict[str, asyncio.Task[None]] = {}
+        # Each event with the acknowledgement of its MQTT message, due once it is recorded.
+        self._events: asyncio.Queue[tuple[PresenceEvent, Callable[[], None] | None]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         # Wall-clock seconds from the decisive sighting's arrival at ingest to hub fan-out.
         self.alert_latencies: list[float] = []
         self.alert_latency = Histogram()  # the same, for /metrics
 
+    @property
+    def ingress(self) -> MqttIngress | None:
+        """The first ingest session (the only one, unless this instance serves several venues)."""
+        return next(iter(self.ingresses.values()), None)
+
+    def mqtt_connected(self) -> bool:
+        """Every ingest session (and the alert relay, when there is one) is connected."""
+        events = [ingress.connected for ingress in self.ingresses.values()]
+        if self.relay is not None:
+            events.append(self.relay.connected)
+        return all(event.is_set() for event in events)
+
+    def inbox_depth(self) -> int:
+        return sum(ingress.inbox.qsize() for ingress in self.ingresses.values())
+
     async def start(self) -> None:
         # An outdated schema fails later, mid-service, on the first missing column: refuse now.
         await asyncio.to_thread(check_schema, self.engine)
-        await asyncio.to_thread(self.claims.acquire)  # VenueTaken: another instance serves one of ours
-        if self.broker is not None and self.settings.venues:
+        held = await asyncio.to_thread(self.claims.acquire)  # VenueTaken: another instance serves one of ours
+        if self.broker is not None and self.partitioned:
             self.relay = AlertRelay(self.broker, asyncio.get_running_loop(), self.hub.publish)
             self.hub.relay = self.relay.publish
             self.relay.start()
         self.reload_directory()
         if self.broker is not None:
-            self.ingress = MqttIngress(
-                self.broker,
-                self.settings.mqtt_client_id,
-                asyncio.get_running_loop(),
-                self.ingest.stats,
-                self._on_status,
-                foreign_subscriptions=self.foreign.subscriptions,
-                subscriptions=gateway_subscriptions(self.settings.venues),
-            )
-            self.ingress.start()
-            self._tasks.append(asyncio.create_task(self._ingest_loop(), name="ingest"))
+            for venue in held if self.partitioned else [ALL_VENUES]:
+                self._serve(venue)
+        if self.partitioned and self.claims.shared:
+            self._tasks.append(asyncio.create_task(self._claims_loop(), name="claims"))
         self._tasks.append(asyncio.create_task(self._arrivals_loop(), name="arrivals"))
         self._tasks.append(asyncio.create_task(self._housekeeping_loop(), name="housekeeping"))
 
     async def stop(self) -> None:
-        if self.ingress is not None:
-            self.ingress.stop()
-        if self.relay is not None:
-            self.relay.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self.claims.release()  # last: the venues are free for another instance only once we are done
+        for venue in list(self.ingresses):
+            await self._unserve(venue)
+        if self.relay is not None:
+            self.relay.stop()
+        # Last: the venues are free for another instance only once we are done with them.
+        await asyncio.to_thread(self.claims.release)
+
+    def venue_claims(self) -> dict[str, str]:
+        """Each venue this instance may serve: 'serving' or 'standby' (waiting for it)."""
+        return {
+            **dict.fromkeys(self.claims.waiting, "standby"),
+            **dict.fromkeys(self.claims.held, "serving"),
+        }
+
+    def _serve(self, venue: str) -> None:
+        """Start ingesting a venue (or every venue): its own persistent session and ingest task."""
+        assert self.broker is not None
+        every = venue == ALL_VENUES
+        ingress = MqttIngress(
+            self.broker,
+            self.settings.mqtt_client_id if every else f"{self.settings.mqtt_client_id}-{venue}",
+            asyncio.get_running_loop(),
+            self.ingest.stats,
+            self._on_status,
+            foreign_subscriptions=self.foreign.subscriptions
+            if every
+            else self.foreign.subscriptions_for(venue),
+            subscriptions=gateway_subscriptions([] if every else [venue]),
+        )
+        self.ingresses[venue] = ingress
+        ingress.start()
+        self._ingest_tasks[venue] = asyncio.create_task(self._ingest_loop(ingress), name=f"ingest-{venue}")
+        if not every:
+            log.info("serving venue %s", venue)
+
+    async def _unserve(self, venue: str) -> None:
+        task = self._ingest_tasks.pop(venue, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        ingress = self.ingresses.pop(venue, None)
+        if ingress is not None:
+            # Unacknowledged messages stay in the venue's session, for whoever serves it next.
+            await asyncio.to_thread(ingress.stop)
+
+    async def _claims_loop(self) -> None:
+        """Take over venues whose owner has gone; stop serving any whose claim was lost."""
+        while True:
+            await asyncio.sleep(self.settings.claim_poll_seconds)
+            gained, lost = await asyncio.to_thread(self.claims.poll)
+            for venue in lost:
+                log.error("no longer serving venue %s: its claim was lost; waiting to claim it again", venue)
+                await self._unserve(venue)
+            for venue in gained:
+                log.warning("taking over venue %s: no other instance serves it", venue)
+                self._serve(venue)
 
     def reload_directory(self) -> None:
         with session_scope(self.engine) as session:
@@ -138,9 +204,7 @@ class VenueService:
         """Queue a presence event for matching (used by ingest, and by tests and tools)."""
         self._events.put_nowait((event, None))
 
-    async def _ingest_loop(self) -> None:
-        ingress = self.ingress
-        assert ingress is not None
+    async def _ingest_loop(self, ingress: MqttIngress) -> None:
         inbox, ack, handle, events_out = ingress.inbox, ingress.ack, self.ingest.handle, self._events
         while True:
             topic, payload, token = await inbox.get()
@@ -152,15 +216,15 @@ class VenueService:
             # killed before then, the broker resends the batch to the next start.
             for event in events[:-1]:
                 events_out.put_nowait((event, None))
-            events_out.put_nowait((events[-1], token))
+            events_out.put_nowait((events[-1], functools.partial(ack, token)))
 
     async def _arrivals_loop(self) -> None:
         while True:
-            event, token = await self._events.get()
+            event, ack = await self._events.get()
             started = time.perf_counter()
             alerts = await self._handle_with_retry(event)  # committed and published
-            if token is not None and self.ingress is not None:
-                self.ingress.ack(token)
+            if ack is not None:
+                ack()
             if alerts:
                 elapsed = time.perf_counter() - started
                 self.alert_latency.observe(elapsed)

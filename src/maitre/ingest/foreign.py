@@ -95,6 +95,16 @@ class ForeignGateways:
             if kind in kinds
         )
 
+    def subscriptions_for(self, venue: str) -> tuple[str, ...]:
+        """The foreign topics of one venue's gateways only (an instance serving some venues)."""
+        topics = []
+        for (kind, name), (target, _) in self._to_venue.items():
+            if target == venue:
+                topics.append(
+                    f"espresense/devices/+/{name}" if kind == ESPRESENSE else f"home/{name}/BTtoMQTT/+"
+                )
+        return tuple(sorted(topics))
+
     def __bool__(self) -> bool:
         return bool(self._to_venue)
 

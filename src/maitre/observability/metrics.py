@@ -50,6 +50,13 @@ class Exposition:
         for key, value in sorted(values.items()):
             self.sample(name, value, {label: key})
 
+    def by_gateway(
+        self, name: str, kind: str, help_text: str, values: Mapping[tuple[str, str], float]
+    ) -> None:
+        self.family(name, kind, help_text)
+        for (venue, gateway), value in sorted(values.items()):
+            self.sample(name, value, {"venue": venue, "gateway": gateway})
+
     def histogram(self, name: str, help_text: str, hist: Histogram) -> None:
         self.family(name, "histogram", help_text)
         running = 0
@@ -88,6 +95,13 @@ def render(service: VenueService) -> str:
         "reason",
         stats.dropped_sightings,
     )
+    out.by_gateway("maitre_gateway_batches_total", "counter", "batches accepted", stats.batches_by_gateway)
+    out.by_gateway(
+        "maitre_gateway_flood_total",
+        "counter",
+        "messages refused over the gateway's budget; venue and gateway empty for unregistered names",
+        stats.flooded,
+    )
     out.labelled(
         "maitre_presence_events_total", "counter", "presence events, by kind", "kind", stats.events_by_kind
     )
@@ -96,20 +110,27 @@ def render(service: VenueService) -> str:
         "from a presence event to its alerts committed and fanned out",
         service.alert_latency,
     )
-    ingress = service.ingress
+    connected = service.broker is not None and service.mqtt_connected()
     for name, value, help_text in (
         ("maitre_screens_connected", service.hub.connected(), "staff screens subscribed to alerts"),
-        ("maitre_mqtt_connected", int(bool(ingress and ingress.connected.is_set())), "1 while ingest is on"),
-        ("maitre_ingest_inbox_depth", ingress.inbox.qsize() if ingress else 0, "messages awaiting ingest"),
+        ("maitre_mqtt_connected", int(connected), "1 while ingest is on"),
+        ("maitre_ingest_inbox_depth", service.inbox_depth(), "messages awaiting ingest"),
         ("maitre_tracked_bands", len(service.presence), "bands the presence engine holds state for"),
     ):
         out.family(name, "gauge", help_text)
         out.sample(name, value)
-    out.family(
-        "maitre_gateway_last_seen_timestamp_seconds", "gauge", "when a batch from the gateway was accepted"
+    if service.partitioned:
+        out.family(
+            "maitre_venue_serving", "gauge", "1 for a venue this instance serves, 0 while it stands by"
+        )
+        for venue, state in sorted(service.venue_claims().items()):
+            out.sample("maitre_venue_serving", int(state == "serving"), {"venue": venue})
+    out.by_gateway(
+        "maitre_gateway_last_seen_timestamp_seconds",
+        "gauge",
+        "when a batch from the gateway was accepted",
+        stats.last_seen,
     )
-    for (venue, gateway), when in sorted(stats.last_seen.items()):
-        out.sample("maitre_gateway_last_seen_timestamp_seconds", when, {"venue": venue, "gateway": gateway})
     return out.text()
 
 

@@ -37,10 +37,12 @@ async def readyz(service: ServiceDep) -> JSONResponse:
     except Exception as exc:  # any driver error means the same: not ready
         checks["database"] = f"unavailable: {type(exc).__name__}"
     if service.broker is not None:
-        up = service.ingress is not None and service.ingress.connected.is_set()
-        checks["mqtt"] = "ok" if up else "disconnected"
+        checks["mqtt"] = "ok" if service.mqtt_connected() else "disconnected"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not ready", **checks}, 200 if ready else 503)
+    body: dict[str, object] = {"status": "ready" if ready else "not ready", **checks}
+    if service.partitioned:
+        body["venues"] = service.venue_claims()  # serving, or standby for another instance's venue
+    return JSONResponse(body, 200 if ready else 503)
 
 
 @router.get("/metrics", response_class=PlainTextResponse, responses={401: {"description": "wrong token"}})
@@ -57,7 +59,7 @@ def metrics(request: Request, service: ServiceDep) -> Response:
 @router.get("/api/ingest/stats")
 def ingest_stats(service: ServiceDep, claims: ManagerDep) -> dict[str, object]:
     stats = service.ingest.stats.as_dict()
-    stats["mqtt_connected"] = bool(service.ingress and service.ingress.connected.is_set())
+    stats["mqtt_connected"] = service.broker is not None and service.mqtt_connected()
     stats["tracked_bands"] = len(service.presence)
     stats["connected_screens"] = service.hub.connected()
     return stats
