@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import itertools
 import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import msgspec
 from sqlalchemy.engine import Engine
@@ -37,6 +39,15 @@ from maitre.presence import PresenceEngine, PresenceEvent
 log = logging.getLogger("maitre.service")
 
 ALL_VENUES = "*"  # the ingest session of an instance that serves every venue
+# After an approach that changed nothing, that band's approaches skip matching for this long.
+QUIET_APPROACH_SECONDS = 30.0
+
+
+class _Queued(NamedTuple):
+    priority: int  # 0: arrived, left; 1: approaching
+    order: int
+    event: PresenceEvent
+    ack: Callable[[], None] | None
 
 
 class VenueService:
@@ -93,8 +104,12 @@ class VenueService:
         # The MQTT sessions ingesting: one per served venue, or ALL_VENUES for one instance serving all.
         self.ingresses: dict[str, MqttIngress] = {}
         self._ingest_tasks: dict[str, asyncio.Task[None]] = {}
-        # Each event with the acknowledgement of its MQTT message, due once it is recorded.
-        self._events: asyncio.Queue[tuple[PresenceEvent, Callable[[], None] | None]] = asyncio.Queue()
+        # Each event with the acknowledgement of its MQTT message, due once it is recorded; arrivals
+        # before approaches (a greeting must not wait behind heads-ups), in order within each.
+        self._events: asyncio.PriorityQueue[_Queued] = asyncio.PriorityQueue()
+        self._queued = itertools.count()
+        # (venue, band) whose last approach changed nothing: more approaches skip the database a while.
+        self._quiet_approaches: dict[tuple[str, str], float] = {}
         self._tasks: list[asyncio.Task[None]] = []
         # Wall-clock seconds from the decisive sighting's arrival at ingest to hub fan-out.
         self.alert_latencies: list[float] = []
@@ -202,29 +217,48 @@ class VenueService:
 
     def submit(self, event: PresenceEvent) -> None:
         """Queue a presence event for matching (used by ingest, and by tests and tools)."""
-        self._events.put_nowait((event, None))
+        self._queue(event, None)
+
+    def _queue(self, event: PresenceEvent, ack: Callable[[], None] | None) -> None:
+        priority = 1 if event.kind == "approaching" else 0
+        self._events.put_nowait(_Queued(priority, next(self._queued), event, ack))
+
+    def _worth_matching(self, event: PresenceEvent) -> bool:
+        """False for an approach of a band whose last approach, moments ago, changed nothing."""
+        if event.kind != "approaching":
+            return True
+        until = self._quiet_approaches.get((event.venue, event.band))
+        return until is None or until < time.monotonic()
 
     async def _ingest_loop(self, ingress: MqttIngress) -> None:
-        inbox, ack, handle, events_out = ingress.inbox, ingress.ack, self.ingest.handle, self._events
+        inbox, ack, handle = ingress.inbox, ingress.ack, self.ingest.handle
+        queue, worth = self._queue, self._worth_matching
         while True:
             topic, payload, token = await inbox.get()
-            events = handle(topic, payload)
+            events = [e for e in handle(topic, payload) if worth(e)]
             if not events:
                 ack(token)
                 continue
-            # Acknowledged with its last event, once that is recorded (events are handled in order):
-            # killed before then, the broker resends the batch to the next start.
+            # Acknowledged with the event handled last, once it is recorded: killed before then,
+            # the broker resends the batch to the next start.
+            events.sort(key=lambda e: e.kind == "approaching")
             for event in events[:-1]:
-                events_out.put_nowait((event, None))
-            events_out.put_nowait((events[-1], functools.partial(ack, token)))
+                queue(event, None)
+            queue(events[-1], functools.partial(ack, token))
 
     async def _arrivals_loop(self) -> None:
         while True:
-            event, ack = await self._events.get()
+            _, _, event, ack = await self._events.get()
             started = time.perf_counter()
-            alerts = await self._handle_with_retry(event)  # committed and published
+            # Checked again here: repeats queued before the first of them was matched.
+            matched = self._worth_matching(event)
+            alerts = await self._handle_with_retry(event) if matched else []
             if ack is not None:
                 ack()
+            if matched and event.kind == "approaching" and not alerts:
+                # No open reservation, not consenting, or already on its way: the next approach
+                # would find the same. Arrivals are never skipped.
+                self._quiet_approaches[(event.venue, event.band)] = time.monotonic() + QUIET_APPROACH_SECONDS
             if alerts:
                 elapsed = time.perf_counter() - started
                 self.alert_latency.observe(elapsed)
@@ -260,6 +294,10 @@ class VenueService:
             # Every second: rotation windows can be as short as 1 s (K = 0).
             self.directory.resolver.refresh(time.time())
             if tick % 10 == 0:
+                now = time.monotonic()
+                quiet = self._quiet_approaches
+                for key in [k for k, until in quiet.items() if until < now]:
+                    del quiet[key]
                 dropped = self.presence.expire(time.time())
                 if dropped:
                     log.debug("forgot %d bands no longer heard", dropped)

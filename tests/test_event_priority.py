@@ -1,0 +1,69 @@
+"""Matching order: a greeting never waits behind heads-ups, and idle heads-ups stop costing queries."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from maitre.models import AlertRead
+from maitre.presence import PresenceEvent
+from maitre.service import VenueService
+from tests.conftest import live_service, wait_until
+from tests.factories import presence, seed_guest, seed_venue
+
+
+async def test_arrival_is_matched_before_approaches_queued_ahead_of_it(engine: Engine) -> None:
+    async with live_service(engine, None) as live, live.client() as client:
+        venue_id = await seed_venue(client)
+        sarah = await seed_guest(client, venue_id, "Sarah")
+        passers = [await seed_guest(client, venue_id, f"P{i}", reservation_in=None) for i in range(3)]
+        service = live.service
+        order = watch_matching(service)
+        for _ in range(20):
+            for p in passers:
+                service.submit(presence(p.advertiser_id, "approaching"))
+        service.submit(presence(sarah.advertiser_id, "arrived"))
+        await wait_until(lambda: len(order) >= 2, what="matching")
+        await wait_until(lambda: not service._events.qsize(), what="the queue drained")
+        # The arrival went ahead of the 60 approaches queued before it (one may be in hand already).
+        assert f"arrived:{sarah.advertiser_id}" in order[:2]
+
+
+async def test_approach_that_changed_nothing_is_not_matched_again_at_once(engine: Engine) -> None:
+    async with live_service(engine, None) as live, live.client() as client:
+        venue_id = await seed_venue(client)
+        walker = await seed_guest(client, venue_id, "Walker", reservation_in=None)  # no booking here
+        sarah = await seed_guest(client, venue_id, "Sarah")
+        service = live.service
+        matched = watch_matching(service)
+        service.submit(presence(walker.advertiser_id, "approaching"))
+        await wait_until(
+            lambda: ("bistro", walker.advertiser_id) in service._quiet_approaches, what="one match"
+        )
+        for _ in range(50):
+            service.submit(presence(walker.advertiser_id, "approaching"))
+        service.submit(presence(sarah.advertiser_id, "approaching"))  # another band is matched as ever
+        service.submit(presence(walker.advertiser_id, "arrived"))  # arrivals are never skipped
+        await wait_until(lambda: len(matched) >= 3, what="matching")
+        await wait_until(lambda: not service._events.qsize(), what="the queue drained")
+        assert sorted(matched) == sorted(
+            [
+                f"approaching:{walker.advertiser_id}",
+                f"approaching:{sarah.advertiser_id}",
+                f"arrived:{walker.advertiser_id}",
+            ]
+        )
+        alerts = (await client.get("/api/venues/bistro/alerts", params={"since": 0})).json()
+        assert [(a["kind"], a["reservation_id"]) for a in alerts] == [("approaching", sarah.reservation_id)]
+
+
+def watch_matching(service: VenueService) -> list[str]:
+    """Every event the service matches against the database, as kind:band, in order."""
+    matched: list[str] = []
+    handle = service.arrivals.handle
+
+    def recording(event: PresenceEvent) -> list[AlertRead]:
+        matched.append(f"{event.kind}:{event.band}")
+        return handle(event)
+
+    service.arrivals.handle = recording  # type: ignore[method-assign]
+    return matched
