@@ -16,6 +16,7 @@ from maitre.models import AlertKind, AlertRead, ScreenRole
 from maitre.mqtt import BrokerAddress
 from maitre.service import VenueService
 from tests.conftest import drop_schema, live_service, make_settings, wait_until
+from tests.factories import seed_guest, seed_venue
 
 
 def greet(seq: int, venue: str = "bistro") -> AlertRead:
@@ -120,3 +121,28 @@ async def test_standby_venue_nobody_serves_is_taken_at_start(
         # The venue's own session: whoever serves the venue next resumes it.
         expected = f"{live.service.settings.mqtt_client_id}-bistro".encode()
         assert live.service.ingresses["bistro"].client._client_id == expected
+
+
+async def test_directory_changes_made_through_one_instance_reach_the_instance_serving_the_venue(
+    engine: Engine, broker: BrokerAddress
+) -> None:
+    async with (
+        live_service(engine, broker, venues=["bistro"]) as owner,
+        live_service(engine, broker, venues=["cafe"]) as other,
+        other.client() as api,  # the manager happens to reach the instance that does not serve the bistro
+    ):
+        for live in (owner, other):
+            await asyncio.wait_for(live.service.relay.connected.wait(), 10)  # type: ignore[union-attr]
+        await asyncio.sleep(0.3)  # the relays' SUBACKs
+        await seed_venue(api)  # gateways registered elsewhere: the owner must accept their batches
+        await wait_until(lambda: ("bistro", "door") in owner.service.directory.gateways, what="gateways")
+
+        sarah = await seed_guest(api, 1, "Sarah")
+        tracked = owner.service.directory.tracked_bands
+        await wait_until(lambda: sarah.advertiser_id in tracked, what="the new band tracked by the owner")
+
+        # Consent withdrawn through the other instance: the owner stops following the band too.
+        guest = (await api.get(f"/api/guests/{sarah.guest_id}")).json()
+        guest.update(consent_greeting=False, consent_kitchen=False, consent_allergies=False)
+        (await api.put(f"/api/guests/{sarah.guest_id}", json=guest)).raise_for_status()
+        await wait_until(lambda: sarah.advertiser_id not in tracked, what="the band forgotten by the owner")

@@ -37,6 +37,8 @@ from maitre.mqtt import BrokerAddress, make_client
 log = logging.getLogger("maitre.cluster")
 
 ALERTS_SUBSCRIPTION = f"{wire.TOPIC_ROOT}/+/alerts"
+# Guests, bands, consent and gateways changed through one instance's API: the others reload them.
+DIRECTORY_TOPIC = f"{wire.TOPIC_ROOT}/service/directory"
 
 
 def alerts_topic(venue: str) -> str:
@@ -228,15 +230,25 @@ class AlertEnvelope(msgspec.Struct, frozen=True):
     alert: dict[str, object]
 
 
+class DirectoryChange(msgspec.Struct, frozen=True):
+    origin: str
+    guest: int | None  # one guest's bands and consent; None: everything (venues, gateways)
+
+
 class AlertRelay:
-    """Publishes this instance's committed alerts, and hands the other instances' to `deliver`."""
+    """Publishes this instance's committed alerts and directory changes; hands the others' on."""
 
     def __init__(
-        self, broker: BrokerAddress, loop: asyncio.AbstractEventLoop, deliver: Callable[[AlertRead], int]
+        self,
+        broker: BrokerAddress,
+        loop: asyncio.AbstractEventLoop,
+        deliver: Callable[[AlertRead], int],
+        directory_changed: Callable[[int | None], None] | None = None,
     ) -> None:
         self.instance = uuid.uuid4().hex[:12]
         self.loop = loop
         self.deliver = deliver
+        self.directory_changed = directory_changed
         self.connected = asyncio.Event()
         # A clean session: alerts missed while away come from the database when screens resume.
         self.client = make_client(broker, client_id=f"maitre-alerts-{self.instance}")
@@ -257,13 +269,18 @@ class AlertRelay:
         payload = msgspec.json.encode(AlertEnvelope(self.instance, alert.model_dump(mode="json")))
         self.client.publish(alerts_topic(alert.venue), payload, qos=wire.QOS)
 
+    def publish_directory_change(self, guest: int | None) -> None:
+        """Tell the other instances to re-read a guest's bands and consent (None: everything)."""
+        payload = msgspec.json.encode(DirectoryChange(self.instance, guest))
+        self.client.publish(DIRECTORY_TOPIC, payload, qos=wire.QOS)
+
     def _on_connect(
         self, client: paho.Client, _u: object, _f: object, reason: paho.ReasonCode, _p: object
     ) -> None:
         if reason.is_failure:
             log.error("broker %s refused the alert relay: %s", self.broker.url(), reason)
             return
-        client.subscribe(ALERTS_SUBSCRIPTION, wire.QOS)
+        client.subscribe([(ALERTS_SUBSCRIPTION, wire.QOS), (DIRECTORY_TOPIC, wire.QOS)])
         self.loop.call_soon_threadsafe(self.connected.set)
 
     def _on_disconnect(self, client: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:
@@ -271,6 +288,9 @@ class AlertRelay:
             self.loop.call_soon_threadsafe(self.connected.clear)
 
     def _on_message(self, client: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+        if msg.topic == DIRECTORY_TOPIC:
+            self._on_directory_change(msg)
+            return
         try:
             envelope = msgspec.json.decode(msg.payload, type=AlertEnvelope)
             if envelope.origin == self.instance:
@@ -283,3 +303,14 @@ class AlertRelay:
             self.loop.call_soon_threadsafe(self.deliver, alert)
         except RuntimeError:  # the loop has closed: shutting down
             pass
+
+    def _on_directory_change(self, msg: paho.MQTTMessage) -> None:
+        try:
+            change = msgspec.json.decode(msg.payload, type=DirectoryChange)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            log.warning("dropped a malformed directory change: %s", exc)
+            return
+        if change.origin == self.instance or self.directory_changed is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop has closed: shutting down
+            self.loop.call_soon_threadsafe(self.directory_changed, change.guest)

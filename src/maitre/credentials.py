@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from maitre import wire
+from maitre.cluster import DIRECTORY_TOPIC
 
 # Mosquitto's own default is 101 rounds. The passwords here are 32 random bytes, so stretching
 # adds nothing against guessing; a modest count keeps a broker cheap to reconnect to after an outage.
@@ -79,6 +80,9 @@ def acl_text(venue: str, credentials: Sequence[Credential]) -> str:
         f"user {SERVICE_USER}",
         f"topic read maitre/+/{venue}/gw/#",  # every version, so unknown ones are seen and counted
         f"topic write {root}/+/config",
+        # Several service instances share committed alerts and directory changes through the broker.
+        f"topic readwrite {wire.TOPIC_ROOT}/{venue}/alerts",
+        f"topic readwrite {DIRECTORY_TOPIC}",
     ]
     for c in credentials:
         if c.gateway is None:

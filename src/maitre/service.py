@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 import msgspec
+from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from maitre import wire
 from maitre.alerts.hub import AlertHub
@@ -31,7 +32,7 @@ from maitre.hospitality.directory import Directory
 from maitre.ingest.foreign import load_foreign_gateways
 from maitre.ingest.mqtt import MqttIngress
 from maitre.ingest.pipeline import Ingest
-from maitre.models import AlertRead, Gateway, Venue, utcnow
+from maitre.models import AlertRead, Band, Gateway, Venue, utcnow
 from maitre.mqtt import BrokerAddress
 from maitre.observability.metrics import Histogram
 from maitre.presence import PresenceEngine, PresenceEvent
@@ -135,10 +136,13 @@ class VenueService:
         await asyncio.to_thread(check_schema, self.engine)
         held = await asyncio.to_thread(self.claims.acquire)  # VenueTaken: another instance serves one of ours
         if self.broker is not None and self.partitioned:
-            self.relay = AlertRelay(self.broker, asyncio.get_running_loop(), self.hub.publish)
+            self.relay = AlertRelay(
+                self.broker, asyncio.get_running_loop(), self.hub.publish, self._directory_changed_elsewhere
+            )
             self.hub.relay = self.relay.publish
+            self.directory.changed = self._announce_directory_change
             self.relay.start()
-        self.reload_directory()
+        self.reload_directory(announce=False)
         if self.broker is not None:
             for venue in held if self.partitioned else [ALL_VENUES]:
                 self._serve(venue)
@@ -211,9 +215,41 @@ class VenueService:
                 log.warning("taking over venue %s: no other instance serves it", venue)
                 self._serve(venue)
 
-    def reload_directory(self) -> None:
+    def reload_directory(self, announce: bool = True) -> None:
         with session_scope(self.engine) as session:
-            self.directory.reload(session)
+            self.directory.reload(session, announce=announce)
+
+    def _announce_directory_change(self, session: Session, guest: int | None) -> None:
+        """Once the change commits, the other instances re-read it (consent withdrawn here stops
+        tracking on the instance that serves the venue too)."""
+        relay = self.relay
+        if relay is not None:
+            sa_event.listen(
+                session, "after_commit", lambda _s: relay.publish_directory_change(guest), once=True
+            )
+
+    def _directory_changed_elsewhere(self, guest: int | None) -> None:
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(None, self._reread_directory, loop, guest)
+
+    def _reread_directory(self, loop: asyncio.AbstractEventLoop, guest: int | None) -> None:
+        try:
+            with session_scope(self.engine) as session:
+                if guest is None:
+                    self.directory.reload(session, announce=False)
+                    return
+                self.directory.refresh_bands_of(session, guest, announce=False)
+                bands = session.exec(select(Band.advertiser_id).where(Band.guest_id == guest)).all()
+        except OperationalError as exc:
+            log.warning("could not re-read the directory after a change elsewhere: %s", exc)
+            return
+        untracked = [b for b in bands if b not in self.directory.tracked_bands]
+        if untracked:  # consent withdrawn: forget where those bands were, now
+            loop.call_soon_threadsafe(self._forget_bands, untracked)
+
+    def _forget_bands(self, bands: list[str]) -> None:
+        for band in bands:
+            self.presence.forget_band(band)
 
     def submit(self, event: PresenceEvent) -> None:
         """Queue a presence event for matching (used by ingest, and by tests and tools)."""

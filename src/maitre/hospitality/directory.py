@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from sqlmodel import Session, col, or_, select
 
@@ -22,8 +23,11 @@ class Directory:
         self.tracked_bands: set[str] = set()
         # Only consenting guests' rotating bands are registered: nobody else's ids even resolve.
         self.resolver = EidResolver()
+        # Told of each change made here (guest id, or None for everything), with the session that
+        # made it: the service tells the other instances once that session commits.
+        self.changed: Callable[[Session, int | None], None] | None = None
 
-    def reload(self, session: Session) -> None:
+    def reload(self, session: Session, announce: bool = True) -> None:
         rows = session.exec(select(Venue, Gateway).join(Gateway, col(Gateway.venue_id) == Venue.id)).all()
         self.gateways.clear()
         self.gateways.update((v.slug, g.name) for v, g in rows)
@@ -43,8 +47,10 @@ class Directory:
         self.resolver.clear()
         for band in bands:
             self._track(band)
+        if announce and self.changed is not None:
+            self.changed(session, None)
 
-    def refresh_bands_of(self, session: Session, guest_id: int) -> None:
+    def refresh_bands_of(self, session: Session, guest_id: int, announce: bool = True) -> None:
         """Re-derive tracking for one guest's bands, after consent or band links change."""
         guest = session.get(Guest, guest_id)
         consenting = guest is not None and (guest.consent_greeting or guest.consent_kitchen)
@@ -54,6 +60,8 @@ class Directory:
             else:
                 self.tracked_bands.discard(band.advertiser_id)
                 self.resolver.forget(band.advertiser_id)
+        if announce and self.changed is not None:
+            self.changed(session, guest_id)
 
     def _track(self, band: Band) -> None:
         self.tracked_bands.add(band.advertiser_id)
