@@ -10,6 +10,14 @@ import msgspec
 
 from maitre import wire
 from maitre.identity.resolver import EidResolver
+from maitre.ingest.budget import (
+    BURST_BYTES,
+    BURST_MESSAGES,
+    BYTES_PER_SECOND,
+    MESSAGES_PER_SECOND,
+    UNREGISTERED,
+    GatewayBudget,
+)
 from maitre.ingest.dedupe import BatchDeduper
 from maitre.ingest.foreign import ForeignDrop, ForeignGateways
 from maitre.ingest.stats import Drop, IngestStats
@@ -25,6 +33,8 @@ class Ingest:
 
     `known_gateways` and `tracked_bands` are live views the service keeps up to date; a band is
     tracked only while it is linked to a guest who consented, so other sightings stop here.
+    Each gateway has a budget of messages and bytes (ingest/budget.py); `gateway_burst_messages`
+    0 turns budgets off.
     """
 
     def __init__(
@@ -38,6 +48,10 @@ class Ingest:
         resolver: EidResolver | None = None,
         foreign: ForeignGateways | None = None,
         replay_window: float = 600.0,
+        gateway_burst_messages: int = BURST_MESSAGES,
+        gateway_messages_per_second: float = MESSAGES_PER_SECOND,
+        gateway_burst_bytes: int = BURST_BYTES,
+        gateway_bytes_per_second: float = BYTES_PER_SECOND,
     ) -> None:
         self.presence = presence
         self.known_gateways = known_gateways
@@ -51,6 +65,16 @@ class Ingest:
         self.stats = IngestStats()
         self.dedupe = BatchDeduper()
         self.foreign = foreign  # ESPresense / OpenMQTTGateway gateways mapped onto this venue's
+        self.budget = (
+            GatewayBudget(
+                gateway_burst_messages,
+                gateway_messages_per_second,
+                gateway_burst_bytes,
+                gateway_bytes_per_second,
+            )
+            if gateway_burst_messages
+            else None
+        )
 
     def handle(self, topic: str, payload: bytes) -> list[PresenceEvent]:
         """Process one sightings message; never raises on bad input."""
@@ -63,6 +87,14 @@ class Ingest:
             return self._drop(Drop.MALFORMED, topic, "not a sightings topic")
         if parts.version != f"v{wire.PROTOCOL_VERSION}":
             return self._drop(Drop.UNKNOWN_VERSION, topic, f"protocol {parts.version}")
+        # Before anything costly: a flooding gateway's excess must cost next to nothing.
+        if self.budget is not None:
+            gateway = (parts.venue, parts.gateway)
+            if gateway not in self.known_gateways:
+                gateway = UNREGISTERED
+            if not self.budget.spend(gateway, len(payload)):
+                stats.flooded[gateway] += 1
+                return self._drop(Drop.GATEWAY_FLOOD, topic, "over the gateway's message or byte budget")
         if len(payload) > self.max_payload_bytes:
             return self._drop(Drop.OVERSIZED, topic, f"{len(payload)} bytes")
         try:
@@ -85,7 +117,9 @@ class Ingest:
             return self._drop(refused, topic, f"boot {batch.boot[:16]} seq {batch.seq}", level=level)
 
         stats.batches += 1
-        stats.last_seen[(batch.venue, batch.gateway)] = now
+        gateway = (batch.venue, batch.gateway)
+        stats.batches_by_gateway[gateway] += 1
+        stats.last_seen[gateway] = now
         return self._observe(batch.venue, batch.gateway, batch.sightings)
 
     def observe_foreign(

@@ -21,6 +21,9 @@ class Drop(StrEnum):
     UNTRACKED_BAND = "untracked_band"  # unknown band, or its guest has not consented
     UNRESOLVED_EID = "unresolved_eid"  # a rotating id no consenting band advertises now
     OVERLOAD = "overload"  # the service could not keep up
+    # Past the gateway's budget of messages or bytes (ingest/budget.py): refused before decoding,
+    # so one gateway's flood costs little and does not starve the others.
+    GATEWAY_FLOOD = "gateway_flood"
 
 
 class IngestStats:
@@ -28,10 +31,12 @@ class IngestStats:
 
     __slots__ = (
         "batches",
+        "batches_by_gateway",
         "dropped",
         "dropped_sightings",
         "events",
         "events_by_kind",
+        "flooded",
         "last_seen",
         "messages",
         "sightings",
@@ -46,6 +51,9 @@ class IngestStats:
         self.dropped_sightings: Counter[str] = Counter()  # single sightings dropped, by reason
         self.events_by_kind: Counter[str] = Counter()  # presence events: approaching, arrived, left
         self.last_seen: dict[tuple[str, str], float] = {}  # (venue, gateway) -> service time of last batch
+        self.batches_by_gateway: Counter[tuple[str, str]] = Counter()  # (venue, gateway) -> batches accepted
+        # (venue, gateway) -> messages over its budget; ("", "") for every unregistered name together
+        self.flooded: Counter[tuple[str, str]] = Counter()
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -55,4 +63,10 @@ class IngestStats:
             "presence_events": self.events,
             "dropped_messages": dict(self.dropped),
             "dropped_sightings": dict(self.dropped_sightings),
+            "batches_by_gateway": _by_gateway(self.batches_by_gateway),
+            "gateway_flood": _by_gateway(self.flooded),
         }
+
+
+def _by_gateway(counts: Counter[tuple[str, str]]) -> dict[str, int]:
+    return {f"{venue}/{gateway}" if venue else "(unregistered)": n for (venue, gateway), n in counts.items()}
