@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     # Staff sign-in tries per client address: a burst, then this many a minute.
     login_burst: int = Field(default=10, ge=1)
     login_per_minute: float = Field(default=5.0, gt=0)
+    # Routes of a guest's phone (/api/guest/…) and the probes (/readyz, /metrics), per address.
+    guest_burst: int = Field(default=60, ge=1)
+    guest_per_minute: float = Field(default=120.0, gt=0)
+    probe_burst: int = Field(default=120, ge=1)
+    probe_per_minute: float = Field(default=1200.0, gt=0)
+    # Each gateway's budget: a burst (a spool draining after ten minutes offline fits), then a
+    # steady rate; past it a batch is counted as gateway_flood before it is decoded. 0: no budget.
+    gateway_burst_messages: int = Field(default=1200, ge=0)
+    gateway_messages_per_second: float = Field(default=50.0, ge=0)
+    gateway_burst_bytes: int = Field(default=32 * 1024 * 1024, ge=1)
+    gateway_bytes_per_second: float = Field(default=2 * 1024 * 1024, ge=0)
     # Batches sent longer ago than this are refused as replays. A gateway's spool drains older
     # batches after an outage, so this must outlast an outage worth recovering, yet stay within
     # what the deduper remembers (1024 batches per boot, ~8.5 min at two a second).

@@ -79,6 +79,10 @@ class VenueService:
             resolver=self.directory.resolver,
             foreign=self.foreign or None,
             replay_window=settings.replay_window_seconds,
+            gateway_burst_messages=settings.gateway_burst_messages,
+            gateway_messages_per_second=settings.gateway_messages_per_second,
+            gateway_burst_bytes=settings.gateway_burst_bytes,
+            gateway_bytes_per_second=settings.gateway_bytes_per_second,
         )
         self.arrivals = Arrivals(
             engine,

@@ -32,7 +32,7 @@ from maitre.auth import signer_for
 from maitre.config import Settings
 from maitre.db import make_engine
 from maitre.guests.erasure import purge_periodically
-from maitre.guests.ratelimit import RateLimiter
+from maitre.guests.ratelimit import PublicLimits, RateLimiter
 from maitre.mqtt import BrokerAddress
 from maitre.service import VenueService
 
@@ -62,6 +62,9 @@ def create_app(settings: Settings, broker: BrokerAddress | None, engine: Engine 
     app.state.service = service
     app.state.signer = signer_for(settings.signing_key())
     app.state.login_limiter = RateLimiter(settings.login_burst, settings.login_per_minute)
+    app.state.public_limits = PublicLimits(
+        settings.guest_burst, settings.guest_per_minute, settings.probe_burst, settings.probe_per_minute
+    )
     app.state.checkin_limits = checkin.CheckinLimits(settings.checkin_burst, settings.checkin_per_minute)
     for module in (venues, guests, reservations, parties, screens, actions, system, login):
         app.include_router(module.router)

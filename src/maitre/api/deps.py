@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -11,6 +12,10 @@ from sqlmodel import Session, select
 
 from maitre.auth import InvalidToken, StaffClaims, StaffRole, TokenSigner
 from maitre.db import session_scope
+from maitre.guests.ratelimit import (
+    PublicLimits,
+    RateLimiter,
+)
 from maitre.models import Reservation, Venue
 from maitre.service import VenueService
 
@@ -29,6 +34,42 @@ ServiceDep = Annotated[VenueService, Depends(get_service)]
 # "function" scope: commit before the response is sent. The default ("request") commits after
 # it, so a client's next request could miss what the previous response said was created.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+# Rate limits on what anyone can reach, per client address. Behind a reverse proxy every client
+# has the proxy's address unless it is passed on (uvicorn --proxy-headers, --forwarded-allow-ips).
+TOO_MANY = "Too many requests from this address. Wait a moment and try again."
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def spend(limiter: RateLimiter, key: str, detail: str = TOO_MANY) -> None:
+    """Take one try from `key`'s budget; 429 with Retry-After when it is spent."""
+    wait = limiter.take(key)
+    if wait > 0:
+        raise HTTPException(429, detail, headers={"Retry-After": str(math.ceil(wait))})
+
+
+def public_limits(request: Request) -> PublicLimits:
+    """The app's budgets for public routes (MAITRE_GUEST_BURST …, made in create_app)."""
+    limits: PublicLimits = request.app.state.public_limits
+    return limits
+
+
+def guest_rate_limit(request: Request) -> None:
+    """Every route of the guest's phone: a budget per address, spent before any token is checked."""
+    spend(public_limits(request).guest, client_address(request))
+
+
+def probe_rate_limit(request: Request) -> None:
+    """Readiness and metrics, open to anyone on the network: a budget per address."""
+    spend(public_limits(request).probe, client_address(request))
+
+
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"description": "too many requests from this address; see Retry-After"}
+}
 
 _bearer = HTTPBearer(auto_error=False, description="a staff token from `maitre token`")
 

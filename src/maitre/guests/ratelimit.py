@@ -1,4 +1,4 @@
-"""In-process token buckets: how many check-in look-ups a client (or a code) may make, and how fast."""
+"""In-process token buckets: how often a client address (or a code) may call what anyone can reach."""
 
 from __future__ import annotations
 
@@ -9,6 +9,17 @@ from collections.abc import Callable
 # Buckets untouched this long are full again anyway: forget them so the table cannot grow unbounded.
 IDLE_FORGET_SECONDS = 3600.0
 MAX_BUCKETS = 100_000  # past this, the oldest are dropped (a flood of addresses must not exhaust memory)
+
+# Routes a guest's phone calls with its guest token (api/routes/checkin.py). Checking in, linking
+# a band, setting consents and pre-ordering takes a phone a few dozen calls; a household on one
+# address may do it on several phones at once.
+GUEST_BURST = 60
+GUEST_PER_MINUTE = 120.0
+# Readiness and metrics: a probe or a scrape comes every few seconds, a person or a script
+# waiting for a start polls up to twenty times a second. /readyz asks the database each time,
+# so a flood of it must not tie up connections the arrivals need.
+PROBE_BURST = 120
+PROBE_PER_MINUTE = 1200.0
 
 
 class RateLimiter:
@@ -46,3 +57,20 @@ class RateLimiter:
         stale = [k for k, (_, last) in self._buckets.items() if now - last > IDLE_FORGET_SECONDS]
         for k in stale or list(self._buckets)[: len(self._buckets) // 2]:
             del self._buckets[k]
+
+
+class PublicLimits:
+    """Budgets per client address for routes reachable without a staff token (login and the
+    check-in look-up have their own, stricter ones)."""
+
+    __slots__ = ("guest", "probe")
+
+    def __init__(
+        self,
+        guest_burst: int = GUEST_BURST,
+        guest_per_minute: float = GUEST_PER_MINUTE,
+        probe_burst: int = PROBE_BURST,
+        probe_per_minute: float = PROBE_PER_MINUTE,
+    ) -> None:
+        self.guest = RateLimiter(guest_burst, guest_per_minute)
+        self.probe = RateLimiter(probe_burst, probe_per_minute)

@@ -1,13 +1,13 @@
 """The guest's phone: find my reservation, link my band, tell us about me, choose consents, pre-order.
 
 Every route but `POST /api/guest/session` needs the guest token it returns, and reaches that one
-reservation (and its guest) only. Look-ups are rate limited per client address and per code.
+reservation (and its guest) only. Every route is rate limited per client address, and look-ups
+(and band links) more strictly, per address and per code.
 """
 
 from __future__ import annotations
 
 import hmac
-import math
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -17,7 +17,14 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import Session, col, func, select
 
 from maitre.alerts.store import find_alert, to_read
-from maitre.api.deps import ServiceDep, SessionDep
+from maitre.api.deps import (
+    RATE_LIMITED,
+    ServiceDep,
+    SessionDep,
+    client_address,
+    guest_rate_limit,
+    spend,
+)
 from maitre.auth import GuestClaims, InvalidToken, TokenSigner
 from maitre.db import session_scope
 from maitre.guests import consent
@@ -40,7 +47,9 @@ from maitre.models import (
     row_id,
 )
 
-router = APIRouter(prefix="/api/guest", tags=["guest"])
+router = APIRouter(
+    prefix="/api/guest", tags=["guest"], dependencies=[Depends(guest_rate_limit)], responses=RATE_LIMITED
+)
 _bearer = HTTPBearer(auto_error=False, description="a guest token from POST /api/guest/session")
 
 # Text a guest types: no control characters (they have no business on a card), bounded length.
@@ -95,27 +104,22 @@ def normalise_code(code: str) -> str:
     return "".join(c for c in code.upper() if c not in " -")
 
 
-def _limited(limiter: RateLimiter, key: str) -> None:
-    wait = limiter.take(key)
-    if wait:
-        raise HTTPException(
-            429, "Too many tries. Wait a moment and try again.", headers={"Retry-After": str(math.ceil(wait))}
-        )
+TOO_MANY_TRIES = "Too many tries. Wait a moment and try again."
 
 
 @router.post(
     "/session",
     response_model=GuestSession,
-    responses={404: {"description": "no such code and last name"}, 429: {"description": "too many tries"}},
+    responses={404: {"description": "no such code and last name"}},
 )
 def open_session(body: Lookup, request: Request, session: SessionDep, service: ServiceDep) -> GuestSession:
     """Confirmation code + last name → a short-lived guest token for that reservation."""
     limits: CheckinLimits = request.app.state.checkin_limits
-    _limited(limits.by_client, request.client.host if request.client else "unknown")
+    spend(limits.by_client, client_address(request), TOO_MANY_TRIES)
     code = normalise_code(body.code)
     if not code or any(c not in RESERVATION_CODE_ALPHABET for c in code):
         raise HTTPException(404, NO_MATCH)
-    _limited(limits.by_code, code)
+    spend(limits.by_code, code, TOO_MANY_TRIES)
     found = session.exec(select(Reservation, Guest).join(Guest).where(Reservation.code == code)).first()
     # Compare names in constant time, and answer a wrong code and a wrong name alike.
     wanted = body.last_name.strip().casefold().encode()
@@ -250,13 +254,13 @@ def set_consent(
     return consent.current(guest)
 
 
-@router.post("/me/bands", status_code=201, responses={404: {}, 409: {}, 429: {}})
+@router.post("/me/bands", status_code=201, responses={404: {}, 409: {}})
 def link_band(
     body: LinkBand, claims: GuestDep, request: Request, session: SessionDep, service: ServiceDep
 ) -> dict[str, str]:
     _, guest = mine(session, claims)
     limits: CheckinLimits = request.app.state.checkin_limits
-    _limited(limits.bands, request.client.host if request.client else "unknown")
+    spend(limits.bands, client_address(request), TOO_MANY_TRIES)
     label = normalise_label(body.label)
     band = session.exec(select(Band).where(func.upper(col(Band.label)) == label)).first()
     if band is None:

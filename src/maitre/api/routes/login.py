@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from maitre.api.deps import SessionDep
+from maitre.api.deps import SessionDep, client_address, spend
 from maitre.auth import DEFAULT_TOKEN_HOURS, StaffRole, TokenSigner
 from maitre.guests.ratelimit import RateLimiter
 from maitre.staff import MAX_PASSWORD_CHARS, authenticate
@@ -37,9 +36,7 @@ class StaffToken(BaseModel):
 def login(body: Login, request: Request, session: SessionDep) -> StaffToken:
     """A staff token for the account's venue and role; tries are limited per client address."""
     limiter: RateLimiter = request.app.state.login_limiter
-    wait = limiter.take(request.client.host if request.client else "unknown")
-    if wait > 0:
-        raise HTTPException(429, "too many sign-in attempts", headers={"Retry-After": str(math.ceil(wait))})
+    spend(limiter, client_address(request), "too many sign-in attempts")
     account = authenticate(session, body.username, body.password)
     if account is None:
         raise HTTPException(401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"})

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import hmac
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from maitre.api.deps import ManagerDep, ServiceDep
+from maitre.api.deps import RATE_LIMITED, ManagerDep, ServiceDep, probe_rate_limit
 from maitre.observability.metrics import CONTENT_TYPE, render
 
 router = APIRouter(tags=["system"])
@@ -19,13 +19,19 @@ router = APIRouter(tags=["system"])
 READY_DB_TIMEOUT_SECONDS = 2.0
 
 
+# Not rate limited: it does no work a limit would save, and a refused liveness probe gets a
+# healthy service restarted.
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
     """The process is up and answering (liveness)."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "not ready: the body says what is missing"}})
+@router.get(
+    "/readyz",
+    dependencies=[Depends(probe_rate_limit)],
+    responses={503: {"description": "not ready: the body says what is missing"}, **RATE_LIMITED},
+)
 async def readyz(service: ServiceDep) -> JSONResponse:
     """Ready to greet: the database answers and, when ingesting, the broker is connected."""
     checks: dict[str, str] = {}
@@ -45,7 +51,12 @@ async def readyz(service: ServiceDep) -> JSONResponse:
     return JSONResponse(body, 200 if ready else 503)
 
 
-@router.get("/metrics", response_class=PlainTextResponse, responses={401: {"description": "wrong token"}})
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    dependencies=[Depends(probe_rate_limit)],
+    responses={401: {"description": "wrong token"}, **RATE_LIMITED},
+)
 def metrics(request: Request, service: ServiceDep) -> Response:
     """Prometheus text format; asks for `MAITRE_METRICS_TOKEN` as a bearer token when one is set."""
     expected = service.settings.metrics_token
