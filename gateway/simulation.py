@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from firmware_sim.air import Air
+from firmware_sim.band import BandFirmware
 from firmware_sim.scene import Scene
 from firmware_sim.venue import demo_layout
 
@@ -26,3 +27,10 @@ def demo_air(venue: str, seed: int = 1) -> Air:
 def placements(air: Air) -> list[str]:
     """The gateway names the simulated layout has room for."""
     return [g.name for g in air.layout.gateways]
+
+
+def demo_guest_bands(venue: str, count: int, seed: int = 1) -> list[tuple[BandFirmware, float]]:
+    """The first `count` arriving guests' bands, each with when it reaches the door (seconds after
+    the simulated gateways start): `maitre db seed-demo` books them so the gateways' crowd is greeted."""
+    people = [p for p in demo_air(venue, seed).people if p.kind == "guest"][:count]
+    return [(p.band, 2.0 + k * ARRIVAL_GAP) for k, p in enumerate(people)]

@@ -32,11 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the venue service (settings from MAITRE_* variables)")
     serve.add_argument("--port", type=int, help="HTTP port (env MAITRE_HTTP_PORT)")
 
-    db = sub.add_parser("db", help="the database schema: upgrade, current, stamp, revision")
+    db = sub.add_parser("db", help="the database: upgrade, current, seed-demo, stamp, revision")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="migrate MAITRE_DATABASE_URL to this version's schema")
     upgrade.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
+    upgrade.add_argument(
+        "--seed-demo", metavar="VENUE", default="", help="then as `db seed-demo --venue VENUE` (empty: no)"
+    )
     db_sub.add_parser("current", help="print the database's revision and this version's")
+    seed_demo = db_sub.add_parser(
+        "seed-demo",
+        help="book the simulated gateways' crowd: the demo bistro, its gateways and guests (once)",
+    )
+    seed_demo.add_argument("--venue", default="bistro", help="slug, as given to maitre-gateway --venue")
+    seed_demo.add_argument("--guests", type=int, default=60, help="arriving guests to book (one every 12 s)")
     stamp = db_sub.add_parser("stamp", help="record a revision without running it (tables made by hand)")
     stamp.add_argument("revision")
     revision = db_sub.add_parser("revision", help="write a migration for the models' changes (developers)")

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import timedelta
 
 from pydantic import ValidationError
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import select
 
 from maitre.config import Settings
-from maitre.db import make_engine, new_revision, schema_revisions, upgrade_schema
+from maitre.db import (
+    SchemaOutdated,
+    check_schema,
+    make_engine,
+    new_revision,
+    schema_revisions,
+    session_scope,
+    upgrade_schema,
+)
+from maitre.models import Venue
+
+DEMO_SEED_GUESTS = 60  # twelve minutes of arrivals, one every 12 s
 
 
 def run_db_command(args: argparse.Namespace) -> int:
@@ -27,6 +41,8 @@ def run_db_command(args: argparse.Namespace) -> int:
         if args.db_command == "upgrade":
             upgrade_schema(engine, args.revision)
             print(f"database at {_describe(schema_revisions(engine)[0])}")
+            if args.seed_demo:  # the compose stack's one-shot: schema, then the demo's guests
+                return _seed_demo(engine, args.seed_demo, DEMO_SEED_GUESTS)
         elif args.db_command == "stamp":
             from alembic import command
 
@@ -35,6 +51,8 @@ def run_db_command(args: argparse.Namespace) -> int:
             with engine.begin() as conn:
                 command.stamp(migration_config(conn), args.revision)
             print(f"database recorded at {args.revision}")
+        elif args.db_command == "seed-demo":
+            return _seed_demo(engine, args.venue, args.guests)
         else:
             current, heads = schema_revisions(engine)
             state = "up to date" if current == heads else "needs `maitre db upgrade`"
@@ -53,3 +71,26 @@ def _describe(revisions: set[str]) -> str:
 
 def _first_line(exc: BaseException) -> str:
     return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+
+
+def _seed_demo(engine: Engine, venue: str, guests: int) -> int:
+    """The demo bistro and the guests whose bands `maitre-gateway run --simulate` hears arriving."""
+    from firmware_sim.venue import demo_layout
+    from gateway.simulation import demo_guest_bands
+    from maitre.seed import DEMO_GUESTS, seed_guest, seed_venue
+
+    try:
+        check_schema(engine)
+    except SchemaOutdated as exc:
+        print(f"maitre: {exc}", file=sys.stderr)
+        return 1
+    with session_scope(engine) as session:
+        if session.exec(select(Venue).where(Venue.slug == venue)).first() is not None:
+            print(f"venue {venue!r} is already there: nothing seeded")
+            return 0
+    venue_id = seed_venue(engine, demo_layout(venue))
+    for k, (band, reaches_door) in enumerate(demo_guest_bands(venue, guests)):
+        # Booked for when the simulated gateways will see them arrive, if started now.
+        seed_guest(engine, venue_id, DEMO_GUESTS[k % len(DEMO_GUESTS)], band, timedelta(seconds=reaches_door))
+    print(f"seeded venue {venue!r}: gateways door and street, {guests} guests arriving one every 12 s")
+    return 0
