@@ -126,6 +126,8 @@ async def _print_alerts(service: VenueService, venue: str) -> None:
             for task in done:
                 sub = getters.pop(task)
                 alert = task.result()
+                if alert is None:  # closed: it fell behind (the console is not reading)
+                    continue
                 p = alert.payload
                 if alert.kind == "greet":
                     print(f"  [host #{alert.seq}] Welcome, {p['name']} — party of {p['party_size']}")

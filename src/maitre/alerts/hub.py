@@ -16,13 +16,20 @@ SUBSCRIBER_BACKLOG = 256
 
 
 class Subscription:
+    """One screen's alerts, in order; None once it is closed (by the hub on overflow, or `close`)."""
+
     __slots__ = ("overflowed", "queue", "role", "venue")
 
     def __init__(self, venue: str, role: str) -> None:
         self.venue = venue
         self.role = role
-        self.queue: asyncio.Queue[AlertRead] = asyncio.Queue(SUBSCRIBER_BACKLOG)
+        # Bounded by the hub (SUBSCRIBER_BACKLOG), so that the closing None always fits.
+        self.queue: asyncio.Queue[AlertRead | None] = asyncio.Queue()
         self.overflowed = asyncio.Event()
+
+    def close(self) -> None:
+        """Wake the reader with None: nothing more comes."""
+        self.queue.put_nowait(None)
 
 
 class AlertHub:
@@ -62,13 +69,14 @@ class AlertHub:
         """Queue the alert for every matching screen; returns how many got it."""
         delivered = 0
         for sub in list(self._subs.get((alert.venue, alert.role.value), ())):
-            try:
+            if sub.queue.qsize() < SUBSCRIBER_BACKLOG:
                 sub.queue.put_nowait(alert)
                 delivered += 1
-            except asyncio.QueueFull:
+            else:
                 log.warning("screen %s/%s is not reading; disconnecting it", sub.venue, sub.role)
                 sub.overflowed.set()
                 self.unsubscribe(sub)
+                sub.close()
         return delivered
 
     def connected(self) -> int:

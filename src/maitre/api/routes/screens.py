@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import OrderedDict
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
@@ -125,7 +126,6 @@ async def _feed(
     # Subscribe before reading the opening state, so nothing committed in between is missed.
     sub = service.hub.subscribe(slug, screen.value)
     reader: asyncio.Task[None] | None = None
-    overflow = asyncio.create_task(sub.overflowed.wait())
     try:
         opened = await asyncio.to_thread(_opening, service, slug, screen, since)
         if opened is None:
@@ -134,24 +134,19 @@ async def _feed(
         for frame in frames:
             await _send(websocket, json.dumps(frame))
         reader = asyncio.create_task(_read_client(websocket))
-        while True:
-            getter = asyncio.create_task(sub.queue.get())
-            done, _ = await asyncio.wait({getter, reader, overflow}, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
-                if overflow in done:
-                    raise ScreenClosed(CLOSE_TOO_SLOW, "too far behind; reconnect with since")
-                reader.result()  # raises the reader's ScreenClosed, if it closed for a reason
-                return
-            alert = getter.result()
+        reader.add_done_callback(lambda _: sub.close())  # the screen went away: stop waiting for alerts
+        # One await per alert and no task per alert: a thousand screens wake for every greeting.
+        while (alert := await sub.queue.get()) is not None:
             if alert.seq > last:  # already in the opening frames
-                await _send(websocket, _frame(alert))
+                await _send(websocket, frame_text(alert))
                 last = alert.seq
+        if sub.overflowed.is_set():
+            raise ScreenClosed(CLOSE_TOO_SLOW, "too far behind; reconnect with since")
+        reader.result()  # raises the reader's ScreenClosed, if it closed for a reason
     finally:
         service.hub.unsubscribe(sub)
-        for task in (reader, overflow):
-            if task is not None:
-                task.cancel()
+        if reader is not None:
+            reader.cancel()
 
 
 def _opening(
@@ -173,7 +168,8 @@ def screen_config(settings: Settings) -> dict[str, object]:
 
 async def _send(websocket: WebSocket, text: str) -> None:
     try:
-        await asyncio.wait_for(websocket.send_text(text), SEND_TIMEOUT_SECONDS)
+        async with asyncio.timeout(SEND_TIMEOUT_SECONDS):  # unlike wait_for, no task per frame
+            await websocket.send_text(text)
     except TimeoutError:
         log.warning("a screen took no frame for %.0f s; dropping it", SEND_TIMEOUT_SECONDS)
         raise ScreenClosed(CLOSE_TOO_SLOW, "not reading; reconnect with since") from None
@@ -212,5 +208,18 @@ async def _receive_json(websocket: WebSocket) -> dict[str, Any]:
     return msg
 
 
-def _frame(alert: AlertRead) -> str:
-    return json.dumps({"type": "alert", **alert.model_dump(mode="json")})
+# Each alert's frame, encoded once for all the screens it goes to (keyed by the object, which
+# every screen's queue shares; the alert is kept so its id cannot be reused while cached).
+_FRAMES: OrderedDict[int, tuple[AlertRead, str]] = OrderedDict()
+FRAMES_CACHED = 64
+
+
+def frame_text(alert: AlertRead) -> str:
+    cached = _FRAMES.get(id(alert))
+    if cached is not None and cached[0] is alert:
+        return cached[1]
+    text = json.dumps({"type": "alert", **alert.model_dump(mode="json")})
+    _FRAMES[id(alert)] = (alert, text)
+    if len(_FRAMES) > FRAMES_CACHED:
+        _FRAMES.popitem(last=False)
+    return text
