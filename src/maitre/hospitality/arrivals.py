@@ -167,7 +167,7 @@ class Arrivals:
                 session.flush()
         except IntegrityError:
             return []  # a concurrent writer recorded this arrival first
-        party = load_party(session, reservation)
+        party = party.with_arrival(guest_id)  # as recorded just now, without reading it back
         reservation.status = (
             ReservationStatus.ARRIVED if party.everyone_arrived else ReservationStatus.PARTIALLY_ARRIVED
         )
@@ -191,9 +191,7 @@ class Arrivals:
         if greet is None:
             update: dict[str, object] = {
                 "reservation_id": rid,
-                "name": display_name(guest, session.get(Preference, guest_id))
-                if guest.consent_greeting
-                else None,
+                "name": display_name(guest, party.prefs_of(guest_id)) if guest.consent_greeting else None,
                 "status": reservation.status.value,
                 "arrived": party.arrived,
                 "members": party.roll(),
@@ -214,7 +212,7 @@ class Arrivals:
         if items:
             started = find_alert(session, venue, f"kitchen:{rid}")
             if started is None:
-                ticket = self._ticket(session, reservation, items, [], "arrival", event.at)
+                ticket = self._ticket(session, reservation, items, [], "arrival", event.at, party)
                 issued.append(
                     append_alert(
                         session,
@@ -241,7 +239,7 @@ class Arrivals:
 
     def _greet(self, session: Session, guest: Guest, party: Party, event: PresenceEvent) -> dict[str, object]:
         reservation = party.reservation
-        prefs = session.get(Preference, guest.id)
+        prefs = party.prefs_of(row_id(guest))
         visits = earlier_visits(session, reservation.guest_id, reservation.at)
         # Tags and the suggestion are about the guest named on the card (who consented to greeting).
         extras = greet_extras(session, guest, reservation, event.venue, self.rules.tags)
@@ -273,8 +271,9 @@ class Arrivals:
         hold: list[PreOrderItem],
         started_on: str,
         at: float,
+        party: Party | None = None,
     ) -> dict[str, object]:
-        party = load_party(session, reservation)
+        party = party or load_party(session, reservation)
         booker = party.members[0].guest if party.members else None
         return {
             "reservation_id": reservation.id,

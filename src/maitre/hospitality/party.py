@@ -30,6 +30,14 @@ class Party:
         self.reservation = reservation
         self.members = members
 
+    def with_arrival(self, guest_id: int) -> Party:
+        """The same party with this member arrived (what load_party would read once it is recorded)."""
+        members = [Member(m.guest, m.prefs, m.arrived or m.guest.id == guest_id) for m in self.members]
+        return Party(self.reservation, members)
+
+    def prefs_of(self, guest_id: int) -> Preference | None:
+        return next((m.prefs for m in self.members if m.guest.id == guest_id), None)
+
     @property
     def arrived(self) -> int:
         return sum(m.arrived for m in self.members)
