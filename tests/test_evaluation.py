@@ -6,7 +6,7 @@ import pytest
 
 from firmware_sim.scenario import CrowdSpec, RadioSpec, Scenario, load_scenario
 from maitre.cli import main
-from maitre.evaluation.runner import evaluate
+from maitre.evaluation.runner import evaluate, with_seed_offset
 
 # Short and quiet enough for CI; deterministic, since every random draw comes from the seed.
 SHORT = Scenario(
@@ -40,3 +40,11 @@ def test_unknown_scenario_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -
     assert main(["eval", "no-such-evening"]) == 2
     err = capsys.readouterr().err
     assert "no scenario 'no-such-evening'" in err and "hard-shadowing" in err
+
+
+def test_seed_offset_gives_another_evening_of_the_same_scenario() -> None:
+    shipped = load_scenario("hard-shadowing")
+    other = with_seed_offset(shipped, 1000)
+    assert other.seed == shipped.seed + 1000
+    assert (other.radio, other.crowd, other.duration) == (shipped.radio, shipped.crowd, shipped.duration)
+    assert with_seed_offset(shipped, 0) == shipped

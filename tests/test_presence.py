@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from firmware_sim.venue import bistro_layout, presence_model
 from maitre.presence import PresenceConfig, PresenceEngine, PresenceEvent
 from maitre.wire import Sighting
 
@@ -101,3 +102,72 @@ def test_forgotten_bands_free_their_state() -> None:
     assert len(e) == 1
     assert e.expire(T0 + 1000) == 1
     assert len(e) == 0
+
+
+# With a venue model: the bistro's five gateways, noise-free levels from its walls and distances.
+LAYOUT = bistro_layout()
+MODEL = presence_model(LAYOUT)
+ROLES = {("bistro", g.name): g.role for g in LAYOUT.gateways}
+
+
+def level_at(gateway: str, x: float, y: float) -> float:
+    """What a band at (x, y) gives this gateway on average: path loss and the walls in the way."""
+    g = next(g for g in LAYOUT.gateways if g.name == gateway)
+    d = max(math.hypot(x - g.x, y - g.y), 0.3)
+    walls = sum(w.loss_db for w in LAYOUT.walls if w.crosses(x, y, g.x, g.y))
+    return -59 - 22 * math.log10(d) - walls
+
+
+def follow(
+    engine: PresenceEngine,
+    path: list[tuple[float, float]],
+    step: float = 0.5,
+    seems: dict[int, tuple[float, float]] | None = None,
+    fooled: tuple[str, ...] = (),
+) -> list[PresenceEvent]:
+    """One batch round per step: every gateway reports the band at that point of its path.
+
+    At the steps in `seems`, the `fooled` gateways report the band at another place instead.
+    """
+    events: list[PresenceEvent] = []
+    for i, (x, y) in enumerate(path):
+        for g in LAYOUT.gateways:
+            at = seems[i] if seems and i in seems and g.name in fooled else (x, y)
+            r = round(level_at(g.name, *at))
+            s = Sighting(id=BAND, rssi=r, rssi_max=r, n=5, t=T0 + i * step + 0.01, tx=-59)
+            events += engine.observe("bistro", g.name, s)
+    return events
+
+
+def line(a: tuple[float, float], b: tuple[float, float], steps: int) -> list[tuple[float, float]]:
+    return [(a[0] + (b[0] - a[0]) * i / steps, a[1] + (b[1] - a[1]) * i / steps) for i in range(steps)]
+
+
+def venue_engine() -> PresenceEngine:
+    return PresenceEngine(ROLES, models={"bistro": MODEL})
+
+
+def test_guest_walking_in_is_greeted_at_the_host_stand_once() -> None:
+    # Along the pavement, in through the door (y = 2) at step 16, then standing at the host stand.
+    path = line((-8.0, 0.0), (0.0, 1.2), 12) + line((0.0, 1.2), (0.3, 3.0), 6) + [(0.3, 3.0)] * 12
+    crossing = next(i for i, (_, y) in enumerate(path) if y >= 2.0)
+    arrived = [e for e in follow(venue_engine(), path) if e.kind == "arrived"]
+    assert len(arrived) == 1
+    assert arrived[0].at >= T0 + (crossing - 2) * 0.5  # not while still out on the pavement
+    assert arrived[0].confidence >= PresenceConfig().p_enter
+
+
+def test_passer_by_along_the_glass_is_not_greeted() -> None:
+    # Right along the facade, past the door gap, at walking pace.
+    path = line((-10.0, 1.5), (10.0, 1.5), 30)
+    assert [e for e in follow(venue_engine(), path) if e.kind == "arrived"] == []
+
+
+def test_band_that_seems_inside_without_passing_the_door_is_not_greeted() -> None:
+    # Standing far down the pavement; for two seconds shadowing makes the door gateways and the
+    # dining room's hear it as if it stood at the host stand. Nobody crosses 8 m and a wall that
+    # fast, and the facade gateways still hear it outside: no greeting.
+    path = [(-8.0, 0.0)] * 16
+    seems = dict.fromkeys(range(6, 10), (0.3, 3.0))
+    events = follow(venue_engine(), path, seems=seems, fooled=("door", "door-b", "dining"))
+    assert [e for e in events if e.kind == "arrived"] == []

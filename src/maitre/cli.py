@@ -57,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument(
         "scenarios", nargs="+", metavar="SCENARIO", help="a name in firmware_sim/scenarios/ or a path"
     )
+    evaluate.add_argument(
+        "--seed-offset",
+        type=int,
+        default=0,
+        help="add this to every scenario's seed: tune on other evenings than the published ones",
+    )
 
     token = sub.add_parser("token", help="print a staff screen token (signed with MAITRE_SECRET_KEY)")
     token.add_argument("--venue", required=True, help="venue slug")
@@ -86,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         from maitre.evaluation.runner import main as evaluate_main
 
         try:
-            return evaluate_main(args.scenarios)
+            return evaluate_main(args.scenarios, args.seed_offset)
         except FileNotFoundError as exc:
             print(f"maitre: {exc}", file=sys.stderr)
             return 2

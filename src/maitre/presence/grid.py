@@ -21,9 +21,16 @@ MIN_DISTANCE_M = 0.3  # the near field: the model stops meaning anything closer 
 OUTLIER_LOG = -6.0  # log of the floor: a link ~3.5 σ off costs no more than that
 # People appear from the street far more often than from nowhere inside the room.
 PRIOR_INSIDE = 0.03
-# Each update a little probability is drawn back to that prior, so a track that started in the
-# wrong place (the walls would otherwise keep it there) recovers within seconds.
+# Each update a little probability is drawn back to the edges of the street, so a track that
+# started in the wrong place (the walls would otherwise keep it there) recovers. Never to the
+# inside nor next to the door: that would let a passer-by's shadowed signal grow a greeting out
+# of nothing, when a real guest's probability gets in the way the guest does, along the street
+# and through the door.
 RESEED = 0.01
+# Levels are rounded to this before weighing cells: far below what shadowing lets us resolve,
+# and it lets every band share one term per gateway and level (levels span ~120 dB, so at
+# most ~240 cached terms per gateway: a few MB for a venue).
+LEVEL_STEP_DB = 0.5
 
 
 class Fix:
@@ -59,6 +66,7 @@ class VenueGrid:
             inside |= (self.xs >= rx0) & (self.xs <= rx1) & (self.ys >= ry0) & (self.ys <= ry1)
         self.inside = inside
         self.expected: dict[str, np.ndarray] = {}
+        self._terms: dict[tuple[str, int], np.ndarray] = {}
         for name, (px, py) in model.gateways.items():
             d = np.maximum(np.hypot(self.xs - px, self.ys - py), MIN_DISTANCE_M)
             level = -10.0 * exponent * np.log10(d)
@@ -78,18 +86,35 @@ class VenueGrid:
         n_in = max(int(inside.sum()), 1)
         n_out = max(int((~inside).sum()), 1)
         self.outside_prior = np.where(self.inside2d, PRIOR_INSIDE / n_in, (1 - PRIOR_INSIDE) / n_out)
+        # Where people come from: the edges of the area, outside. Not every street cell: a cell by
+        # the door would let a shadowed passer-by appear there and be inside a moment later.
+        edge = np.zeros(self.shape, dtype=bool)
+        edge[0, :] = edge[-1, :] = edge[:, 0] = edge[:, -1] = True
+        edge &= ~self.inside2d
+        self.street_edges = edge / max(int(edge.sum()), 1)
 
     def loglik(self, levels: dict[str, float]) -> np.ndarray | None:
         """Log-likelihood of every cell given levels relative to 1 m power; None if none apply."""
         ll: np.ndarray | None = None
         for gateway, level in levels.items():
-            expected = self.expected.get(gateway)
-            if expected is None:
+            one = self._term(gateway, level)
+            if one is None:
                 continue
-            term = (level - expected) / self.sigma
-            one = np.logaddexp(-0.5 * term * term, OUTLIER_LOG)
             ll = one if ll is None else ll + one
         return ll
+
+    def _term(self, gateway: str, level: float) -> np.ndarray | None:
+        """One gateway's log-likelihood term, cached per LEVEL_STEP_DB: it is the hot path."""
+        expected = self.expected.get(gateway)
+        if expected is None:
+            return None
+        step = round(level / LEVEL_STEP_DB)
+        key = (gateway, step)
+        one = self._terms.get(key)
+        if one is None:
+            term = (step * LEVEL_STEP_DB - expected) / self.sigma
+            one = self._terms[key] = np.logaddexp(-0.5 * term * term, OUTLIER_LOG)
+        return one
 
     def locate(self, levels: dict[str, float]) -> Fix | None:
         """Probability of being inside, and the most likely place, from these levels alone."""
@@ -103,13 +128,21 @@ class VenueGrid:
 
 
 class Track:
-    """One band's probability over the venue's cells."""
+    """One band's probability over the venue's cells.
 
-    __slots__ = ("last_t", "p")
+    `prior` is the belief at the start of the current evidence period, moved to walking pace;
+    every sighting within the period recomputes `p` from it with the freshest levels, so a
+    decision never waits for the next period to see what a gateway just said, and no
+    evidence is counted twice.
+    """
 
-    def __init__(self, p: np.ndarray, t: float) -> None:
+    __slots__ = ("last_t", "p", "prior", "prior_t")
+
+    def __init__(self, p: np.ndarray, t: float, prior: np.ndarray) -> None:
         self.p = p
         self.last_t = t
+        self.prior = prior
+        self.prior_t = t
 
 
 def _diffuse(grid: VenueGrid, p: np.ndarray, steps: int, a: float = 0.2) -> np.ndarray:
@@ -131,24 +164,36 @@ def track_start(grid: VenueGrid, levels: dict[str, float], t: float) -> Track | 
     if ll is None:
         return None
     p = grid.outside_prior * np.exp(ll - ll.max()).reshape(grid.shape)
-    return Track(p / p.sum(), t)
+    return Track(p / p.sum(), t, grid.outside_prior)
 
 
 def track_update(
-    grid: VenueGrid, track: Track, levels: dict[str, float], t: float, speed: float, weight: float = 1.0
+    grid: VenueGrid,
+    track: Track,
+    levels: dict[str, float],
+    t: float,
+    speed: float,
+    period: float,
+    weight: float = 1.0,
 ) -> float:
-    """Move the track forward to t at walking pace, weigh it by the levels; P(inside)."""
-    dt = t - track.last_t
-    # Each diffusion step spreads a variance of 2·a cells² per axis; walking covers speed·dt.
-    spread = (speed * dt / grid.cell) ** 2
-    steps = min(40, int(spread / 0.4) + 1)
-    p = _diffuse(grid, track.p, steps)
+    """Weigh the track by the freshest levels; once a period is over, move it on at walking pace.
+
+    Returns P(inside).
+    """
+    if t - track.prior_t >= period:
+        # What we believed becomes the prior of the next period, spread at walking pace.
+        # Each diffusion step spreads a variance of 2·a cells² per axis; walking covers speed·dt.
+        spread = (speed * (t - track.prior_t) / grid.cell) ** 2
+        steps = min(40, int(spread / 0.4) + 1)
+        track.prior = _diffuse(grid, track.p, steps)
+        track.prior_t = t
+    p = track.prior
     ll = grid.loglik(levels)
     if ll is not None:
-        # Filtered levels repeat much of what they said last time: weigh them below one.
+        # Filtered levels repeat much of what they said last period: weigh them below one.
         p = p * np.exp(weight * (ll - ll.max())).reshape(grid.shape)
     total = p.sum()
-    p = (1 - RESEED) * p / total + RESEED * grid.outside_prior if total > 0 else grid.outside_prior.copy()
+    p = (1 - RESEED) * p / total + RESEED * grid.street_edges if total > 0 else grid.outside_prior.copy()
     track.p = p
     track.last_t = t
     return float(p[grid.inside2d].sum())
