@@ -60,7 +60,7 @@ class GatewayBudget:
         bucket = self._buckets.get(gateway)
         if bucket is None:
             bucket = self._buckets[gateway] = [self.burst_messages, self.burst_bytes, now]
-        elapsed = now - bucket[2]
+        elapsed = max(0.0, now - bucket[2])  # a wall clock stepped back refills nothing
         bucket[2] = now
         messages = min(self.burst_messages, bucket[0] + elapsed * self.messages_rate)
         size_left = min(self.burst_bytes, bucket[1] + elapsed * self.bytes_rate)

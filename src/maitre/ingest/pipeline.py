@@ -71,6 +71,7 @@ class Ingest:
                 gateway_messages_per_second,
                 gateway_burst_bytes,
                 gateway_bytes_per_second,
+                clock=clock,  # the ingest's clock: a replay faster than real time budgets in its own time
             )
             if gateway_burst_messages
             else None
