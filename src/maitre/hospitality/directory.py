@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from sqlmodel import Session, col, or_, select
 
 from maitre.identity.resolver import EidResolver, RotatingBand
 from maitre.models import Band, Gateway, Guest, Venue, VenueLayout
 from maitre.presence.venue_model import VenueModel, WallSpec
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class Directory:
@@ -28,25 +32,30 @@ class Directory:
         self.changed: Callable[[Session, int | None], None] | None = None
 
     def reload(self, session: Session, announce: bool = True) -> None:
+        """Re-read everything. Ingest reads these while this runs (in a worker thread): each set and
+        map gains its new entries before it loses its stale ones, never passing through empty."""
         rows = session.exec(select(Venue, Gateway).join(Gateway, col(Gateway.venue_id) == Venue.id)).all()
-        self.gateways.clear()
-        self.gateways.update((v.slug, g.name) for v, g in rows)
-        self.gateway_roles.clear()
-        self.gateway_roles.update({(v.slug, g.name): g.role.value for v, g in rows})
-        self.venue_models.clear()
+        gateways = {(v.slug, g.name) for v, g in rows}
+        self.gateways |= gateways
+        self.gateways &= gateways
+        _replace(self.gateway_roles, {(v.slug, g.name): g.role.value for v, g in rows})
+        models = {}
         for venue in session.exec(select(Venue).where(col(Venue.layout).is_not(None))):
             placed = {g.name: (g.x, g.y) for v, g in rows if v.id == venue.id}
             if venue.layout and placed:
-                self.venue_models[venue.slug] = venue_model(venue.layout, placed)
+                models[venue.slug] = venue_model(venue.layout, placed)
+        _replace(self.venue_models, models)
         bands = session.exec(
             select(Band)
             .join(Guest, col(Band.guest_id) == Guest.id)
             .where(or_(col(Guest.consent_greeting), col(Guest.consent_kitchen)))
         ).all()
-        self.tracked_bands.clear()
-        self.resolver.clear()
         for band in bands:
             self._track(band)
+        stale = self.tracked_bands - {band.advertiser_id for band in bands}
+        self.tracked_bands -= stale
+        for advertiser_id in stale:
+            self.resolver.forget(advertiser_id)
         if announce and self.changed is not None:
             self.changed(session, None)
 
@@ -73,6 +82,13 @@ class Directory:
                 band.eid_epoch.timestamp(),
             )
             self.resolver.register(rotating, time.time())
+
+
+def _replace(target: dict[K, V], new: dict[K, V]) -> None:
+    """Make `target` equal `new` in place, adding before removing."""
+    target.update(new)
+    for key in [k for k in target if k not in new]:
+        del target[key]
 
 
 def venue_model(layout: dict[str, object], gateways: dict[str, tuple[float, float]]) -> VenueModel:
