@@ -67,6 +67,7 @@ async def test_simulated_gateways_guests_are_greeted_after_seed_demo(
             assert names, f"nobody greeted in 90 s; ingest: {stats}"
             # Only the seeded guests: the simulated passers-by and strangers are never greeted.
             assert set(names) <= {"Sarah", "Siobhán", "Tomás"}
+            assert names[0] == "Sarah"  # the first through the door (15 s in; the next at 27 s)
         finally:
             for proc in gateways:
                 proc.terminate()

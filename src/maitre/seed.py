@@ -74,12 +74,16 @@ DEMO_GUESTS = (
 )
 
 
-def seed_venue(engine: Engine, layout: Layout, name: str = "Le Petit Bistro") -> int:
-    """Create the venue, its zones and gateways from the layout; returns the venue id."""
+def seed_venue(engine: Engine, layout: Layout, name: str = "Le Petit Bistro", plan: bool = True) -> int:
+    """Create the venue, its zones and gateways from the layout; returns the venue id.
+
+    With plan=False the venue gets no floor plan, and presence uses the gateways' roles alone."""
     with session_scope(engine) as session:
         model = presence_model(layout)
-        plan = {"walls": msgspec.to_builtins(model.walls), "inside": model.inside, "door": model.door}
-        venue = Venue(slug=layout.venue, name=name, layout={**plan, "bounds": model.bounds})
+        walls = {"walls": msgspec.to_builtins(model.walls), "inside": model.inside, "door": model.door}
+        venue = Venue(
+            slug=layout.venue, name=name, layout={**walls, "bounds": model.bounds} if plan else None
+        )
         session.add(venue)
         session.flush()
         venue_id = row_id(venue)
