@@ -128,25 +128,25 @@ class VenueClaims:
         """Check our claims are still ours and try the venues we wait for: (gained, lost)."""
         if not self.shared or not (self.held or self.waiting):
             return [], []
+        gained = []
         try:
             conn = self._connect()
             conn.execute(text("SELECT 1"))
+            for venue in list(self.waiting):
+                mine = venue in self.venues
+                if self._try(conn, _venue_key(venue)) if mine else self._take_over(conn, venue):
+                    self.waiting.remove(venue)
+                    self.held.append(venue)
+                    gained.append(venue)
         except SQLAlchemyError as exc:
             # The claim connection has gone, and the server has dropped its locks with it: another
             # instance may serve our venues by now, so stop serving them until we claim them again.
             log.error("lost the venue claims' database connection: %s", exc)
-            lost = self.held
-            self.waiting = lost + self.waiting
+            lost = [v for v in self.held if v not in gained]  # those just gained were never served
+            self.waiting = self.held + self.waiting
             self.held = []
             self._discard()
             return [], lost
-        gained = []
-        for venue in list(self.waiting):
-            got = self._try(conn, _venue_key(venue)) if venue in self.venues else self._take_over(conn, venue)
-            if got:
-                self.waiting.remove(venue)
-                self.held.append(venue)
-                gained.append(venue)
         return gained, []
 
     def release(self) -> None:

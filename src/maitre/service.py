@@ -211,7 +211,11 @@ class VenueService:
         """Take over venues whose owner has gone; stop serving any whose claim was lost."""
         while True:
             await asyncio.sleep(self.settings.claim_poll_seconds)
-            gained, lost = await asyncio.to_thread(self.claims.poll)
+            try:
+                gained, lost = await asyncio.to_thread(self.claims.poll)
+            except Exception:  # whatever it was, the next poll tries again: never stop polling
+                log.exception("checking the venue claims failed")
+                continue
             for venue in lost:
                 log.error("no longer serving venue %s: its claim was lost; waiting to claim it again", venue)
                 await self._unserve(venue)
