@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
+from maitre import wire
 from maitre.config import Settings
 from maitre.db import (
     SchemaOutdated,
@@ -79,6 +80,9 @@ def _seed_demo(engine: Engine, venue: str, guests: int) -> int:
     from gateway.simulation import demo_guest_bands
     from maitre.seed import DEMO_GUESTS, seed_guest, seed_venue
 
+    if not wire.is_valid_name(venue):
+        print(f"maitre: venue {venue!r}: a slug of letters, digits, '-' and '_'", file=sys.stderr)
+        return 2
     try:
         check_schema(engine)
     except SchemaOutdated as exc:
@@ -90,8 +94,9 @@ def _seed_demo(engine: Engine, venue: str, guests: int) -> int:
             return 0
     # Two gateways and no walls give grid fusion too little to place anyone: the role rule decides.
     venue_id = seed_venue(engine, demo_layout(venue), plan=False)
-    for k, (band, reaches_door) in enumerate(demo_guest_bands(venue, guests)):
+    arriving = demo_guest_bands(venue, guests)  # at most an hour's worth: 300
+    for k, (band, reaches_door) in enumerate(arriving):
         # Booked for when the simulated gateways will see them arrive, if started now.
         seed_guest(engine, venue_id, DEMO_GUESTS[k % len(DEMO_GUESTS)], band, timedelta(seconds=reaches_door))
-    print(f"seeded venue {venue!r}: gateways door and street, {guests} guests arriving one every 12 s")
+    print(f"seeded venue {venue!r}: gateways door and street, {len(arriving)} guests arriving one every 12 s")
     return 0
