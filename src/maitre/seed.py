@@ -80,9 +80,9 @@ def seed_venue(engine: Engine, layout: Layout, name: str = "Le Petit Bistro", pl
     With plan=False the venue gets no floor plan, and presence uses the gateways' roles alone."""
     with session_scope(engine) as session:
         model = presence_model(layout)
-        walls = {"walls": msgspec.to_builtins(model.walls), "inside": model.inside, "door": model.door}
+        floor_plan = {"walls": msgspec.to_builtins(model.walls), "inside": model.inside, "door": model.door}
         venue = Venue(
-            slug=layout.venue, name=name, layout={**walls, "bounds": model.bounds} if plan else None
+            slug=layout.venue, name=name, layout={**floor_plan, "bounds": model.bounds} if plan else None
         )
         session.add(venue)
         session.flush()
