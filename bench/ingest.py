@@ -29,6 +29,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 if __package__ in (None, ""):
     sys.path.insert(0, str(BENCH_DIR.parent))
 
+from paho.mqtt.enums import MQTTErrorCode  # noqa: E402
+
 from bench import rig  # noqa: E402
 from maitre.mqtt import BrokerAddress, make_client  # noqa: E402
 
@@ -58,14 +60,17 @@ def bare(url: str, count: int) -> None:
     seen = [0]
     first = [0.0]
     last = [0.0]
+    cpu = [0.0, 0.0]  # process CPU time (every thread) at the first and the last message
     ready = threading.Event()
 
     def on_message(client: object, userdata: object, msg: object) -> None:
         now = time.perf_counter()
         if seen[0] == 0:
             first[0] = now
+            cpu[0] = time.process_time()
         seen[0] += 1
         last[0] = now
+        cpu[1] = time.process_time()
         if seen[0] >= count:
             done.set()
 
@@ -81,10 +86,11 @@ def bare(url: str, count: int) -> None:
     done.wait(600)
     client.disconnect()
     client.loop_stop()
-    print(f"{last[0] - first[0]:.6f} {seen[0]}", flush=True)
+    print(f"{last[0] - first[0]:.6f} {seen[0]} {cpu[1] - cpu[0]:.6f}", flush=True)
 
 
-def run_bare(broker: BrokerAddress, stream_file: Path, count: int) -> float:
+def run_bare(broker: BrokerAddress, stream_file: Path, count: int) -> tuple[float, float]:
+    """Seconds from the bare subscriber's first message to its last, and its CPU seconds meanwhile."""
     url = f"mqtt://{broker.host}:{broker.port}"
     sub = subprocess.Popen(
         rig.python_child(__file__, "--role", "bare", "--url", url, "--count", str(count)),
@@ -99,10 +105,10 @@ def run_bare(broker: BrokerAddress, stream_file: Path, count: int) -> float:
         check=True,
         env=rig.child_env(),
     )
-    elapsed, seen = sub.stdout.readline().split()
+    elapsed, seen, cpu = sub.stdout.readline().split()
     sub.wait(60)
     assert int(seen) == count, f"bare subscriber saw {seen} of {count}"
-    return float(elapsed)
+    return float(elapsed), float(cpu)
 
 
 async def run_pipeline(
@@ -125,10 +131,12 @@ async def run_pipeline(
     # service acknowledges it (after its events are matched), as the bare subscriber's is when
     # paho acknowledges it on return from on_message.
     marks = [0.0, 0.0, 0.0]  # first handled, last handled, last acknowledged
+    cpu = [0.0, 0.0]  # process CPU time (every thread) at the first handled and the last acknowledged
 
     def timed(topic: str, payload: bytes) -> list[object]:
         if not marks[0]:
             marks[0] = time.perf_counter()
+            cpu[0] = time.process_time()
         events = handle(topic, payload)
         marks[1] = time.perf_counter()
         return events  # type: ignore[return-value]
@@ -139,9 +147,10 @@ async def run_pipeline(
     client = service.ingress.client
     ack = client.ack
 
-    def timed_ack(mid: int, qos: int) -> object:
+    def timed_ack(mid: int, qos: int) -> MQTTErrorCode:
         done = ack(mid, qos)
         marks[2] = time.perf_counter()
+        cpu[1] = time.process_time()
         return done
 
     client.ack = timed_ack  # type: ignore[method-assign]
@@ -171,7 +180,8 @@ async def run_pipeline(
     await service.stop()
     engine.dispose()
     behind = marks[2] - marks[1]
-    return marks[2] - marks[0], {**stats, "acknowledged_after_last_handled_s": round(behind, 3)}, greeted
+    stats = {**stats, "acknowledged_after_last_handled_s": round(behind, 3), "cpu_s": cpu[1] - cpu[0]}
+    return marks[2] - marks[0], stats, greeted
 
 
 def main() -> None:
@@ -197,6 +207,9 @@ def main() -> None:
 
     bare_times: list[float] = []
     pipe_times: list[float] = []
+    # CPU seconds of the consumer's process per message: on a shared machine, steadier than rates.
+    bare_cpu: list[float] = []
+    pipe_cpu: list[float] = []
     notes: list[str] = []
     for run in range(args.runs):
         with rig.workdir() as directory, rig.mosquitto(directory) as broker:
@@ -207,7 +220,9 @@ def main() -> None:
             )
             stream_file = directory / "stream.pickle"
             stream_file.write_bytes(pickle.dumps(messages))
-            bare_times.append(run_bare(broker, stream_file, len(messages)))
+            elapsed, cpu = run_bare(broker, stream_file, len(messages))
+            bare_times.append(elapsed)
+            bare_cpu.append(cpu / len(messages))
             messages = rig.stream(
                 ids, args.batches, args.per_batch, time.time(), arriving=ids[: args.arriving]
             )
@@ -216,6 +231,7 @@ def main() -> None:
                 run_pipeline(broker, stream_file, len(messages), directory, args.bands, args.arriving)
             )
             pipe_times.append(elapsed)
+            pipe_cpu.append(float(stats["cpu_s"]) / len(messages))  # type: ignore[arg-type]
             dropped = {**stats["dropped_messages"], **stats["dropped_sightings"]}  # type: ignore[dict-item]
             notes.append(
                 f"run {run + 1}: {stats['batches']} batches, {stats['sightings']} sightings to presence, "
@@ -233,13 +249,14 @@ def main() -> None:
     )
     print(
         rig.table(
-            ["consumer", "messages/s", "sightings/s", "vs bare", "target"],
+            ["consumer", "messages/s", "sightings/s", "vs bare", "CPU µs/message", "target"],
             [
                 [
                     "bare paho subscriber (counts only)",
                     f"{args.batches / rig.median(bare_times):,.0f}",
                     f"{bare_rate:,.0f}",
                     "1.00×",
+                    f"{rig.median(bare_cpu) * 1e6:,.0f}",
                     "baseline",
                 ],
                 [
@@ -247,6 +264,7 @@ def main() -> None:
                     f"{args.batches / rig.median(pipe_times):,.0f}",
                     f"{pipe_rate:,.0f}",
                     f"{pipe_rate / bare_rate:.2f}×",
+                    f"{rig.median(pipe_cpu) * 1e6:,.0f}",
                     f"≥ {TARGET_RATIO}× and ≥ {TARGET_RATE:,}/s: "
                     + (
                         "met"
