@@ -73,6 +73,15 @@ def test_bands_wandering_between_gateways_give_the_same_events(seed: int) -> Non
     assert batched(PresenceEngine(ROLES), batches) == expected
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_venue_without_inside_gateways_gives_the_same_events(seed: int) -> None:
+    roles = {k: r for k, r in ROLES.items() if r != "inside"}
+    batches = wandering(seed + 20)
+    expected = one_by_one(roles, batches)
+    assert {e.kind for e in expected} == {"approaching", "arrived", "left"}
+    assert batched(PresenceEngine(roles), batches) == expected
+
+
 def test_one_by_one_and_batched_calls_share_one_state() -> None:
     batches = wandering(11)
     engine = PresenceEngine(ROLES)
