@@ -126,10 +126,13 @@ def stream(
     out = []
     for seq in range(batches):
         gateway = GATEWAYS[seq % 2][0]
-        t = start + seq * step
+        # Rounded as gateway/window.py rounds them (0.1 dB, 1 ms): what a real batch carries.
+        t = round(start + seq * step, 3)
         picked = rng.sample(range(len(bands)), per_batch) if per_batch < len(bands) else range(len(bands))
         sightings = [
-            wire.Sighting(id=bands[i], rssi=-80.0 + rng.random() * 6, rssi_max=-76.0, n=3, t=t, tx=-59)
+            wire.Sighting(
+                id=bands[i], rssi=round(-80.0 + rng.random() * 6, 1), rssi_max=-76.0, n=3, t=t, tx=-59
+            )
             for i in picked
         ]
         if gateway == "door":

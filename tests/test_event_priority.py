@@ -17,17 +17,36 @@ async def test_arrival_is_matched_before_approaches_queued_ahead_of_it(engine: E
     async with live_service(engine, None) as live, live.client() as client:
         venue_id = await seed_venue(client)
         sarah = await seed_guest(client, venue_id, "Sarah")
-        passers = [await seed_guest(client, venue_id, f"P{i}", reservation_in=None) for i in range(3)]
+        # Booked as well: approaches of bands nobody is expecting are let go without matching.
+        others = [await seed_guest(client, venue_id, f"P{i}") for i in range(3)]
         service = live.service
         order = watch_matching(service)
         for _ in range(20):
-            for p in passers:
+            for p in others:
                 service.submit(presence(p.advertiser_id, "approaching"))
         service.submit(presence(sarah.advertiser_id, "arrived"))
         await wait_until(lambda: len(order) >= 2, what="matching")
         await wait_until(lambda: not service._events.qsize(), what="the queue drained")
         # The arrival went ahead of the 60 approaches queued before it (one may be in hand already).
         assert f"arrived:{sarah.advertiser_id}" in order[:2]
+
+
+async def test_approaches_of_bands_nobody_expects_are_let_go_with_one_query(engine: Engine) -> None:
+    async with live_service(engine, None) as live, live.client() as client:
+        venue_id = await seed_venue(client)
+        sarah = await seed_guest(client, venue_id, "Sarah")
+        passers = [await seed_guest(client, venue_id, f"P{i}", reservation_in=None) for i in range(30)]
+        service = live.service
+        matched = watch_matching(service)
+        acked: list[int] = []
+        for i, p in enumerate(passers):
+            service._queue(presence(p.advertiser_id, "approaching"), lambda i=i: acked.append(i))
+        service.submit(presence(sarah.advertiser_id, "approaching"))
+        await wait_until(lambda: not service._events.qsize() and matched, what="the queue drained")
+        await wait_until(lambda: len(acked) == 30, what="every passer-by's message acknowledged")
+        # Only Sarah, who is booked, cost a match; the passers-by are quiet as if matched.
+        assert matched == [f"approaching:{sarah.advertiser_id}"]
+        assert all(("bistro", p.advertiser_id) in service._quiet_approaches for p in passers)
 
 
 async def test_approach_that_changed_nothing_is_not_matched_again_at_once(engine: Engine) -> None:

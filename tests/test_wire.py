@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from maitre import wire
 from tests.factories import batch
 
 SCHEMAS = Path(__file__).parent.parent / "docs" / "schemas"
+# What msgspec checked on each id before decode_batch took it over (`$` allows a final newline).
+ID_RE = re.compile(wire.ADVERTISER_ID_PATTERN)
 
 
 def test_batch_round_trips_through_json() -> None:
@@ -76,3 +81,24 @@ def test_topics_are_built_and_parsed_symmetrically() -> None:
 def test_names_that_would_break_topics_are_refused(name: str) -> None:
     with pytest.raises(ValueError, match="invalid venue or gateway name"):
         wire.sightings_topic(name, "door")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["band:0011223344556677", "eid:0011223344556677", "mac:001122334455\n"])
+        | st.text(alphabet="band:0123456789abcdef\x00\n٣", max_size=24),
+        max_size=6,
+    )
+)
+def test_ids_are_checked_per_batch_as_the_schema_checks_each(ids: list[str]) -> None:
+    raw = json.loads(wire.encode(batch("door", 1, [])))
+    raw["sightings"] = [{"id": i, "rssi": -60, "rssi_max": -60, "n": 1, "t": 1.0} for i in ids]
+    each_valid = all(ID_RE.search(i) for i in ids)
+    try:
+        wire.decode_batch(json.dumps(raw).encode())
+    except msgspec.ValidationError as exc:
+        assert not each_valid
+        assert "sightings[" in str(exc)
+    else:
+        assert each_valid

@@ -115,6 +115,7 @@ class VenueService:
         self._queued = itertools.count()
         # (venue, band) whose last approach changed nothing: more approaches skip the database a while.
         self._quiet_approaches: dict[tuple[str, str], float] = {}
+        self._expected: set[int] = set()  # queued approaches already found worth matching, by order
         self._tasks: list[asyncio.Task[None]] = []
         # Wall-clock seconds from the decisive sighting's arrival at ingest to hub fan-out.
         self.alert_latencies: list[float] = []
@@ -292,7 +293,13 @@ class VenueService:
 
     async def _arrivals_loop(self) -> None:
         while True:
-            _, _, event, ack = await self._events.get()
+            queued = await self._events.get()
+            if queued.order in self._expected:
+                self._expected.discard(queued.order)
+            elif queued.event.kind == "approaching" and self._events.qsize():
+                await self._skip_unexpected(queued)
+                continue
+            _, _, event, ack = queued
             started = time.perf_counter()
             # Checked again here: repeats queued before the first of them was matched.
             matched = self._worth_matching(event)
@@ -308,6 +315,38 @@ class VenueService:
                 self.alert_latency.observe(elapsed)
                 self.alert_latencies.append(elapsed)
                 del self.alert_latencies[:-1000]
+
+    async def _skip_unexpected(self, first: _Queued) -> None:
+        """Let go at once of the queued approaches of bands no open reservation is waiting for.
+
+        Arrivals go first, so everything queued behind an approach is approaches; one query says
+        which bands could match at all, where each would cost a transaction that finds nothing.
+        Those let go count as matched without alerts (quiet for a while), as they would have.
+        """
+        waiting = [first]
+        while not self._events.empty():
+            waiting.append(self._events.get_nowait())
+        times: dict[str, list[float]] = {}
+        for q in waiting:
+            times.setdefault(q.event.venue, []).append(q.event.at)
+        try:
+            expected = {
+                venue: await asyncio.to_thread(self.arrivals.expected_bands, venue, min(at), max(at))
+                for venue, at in times.items()
+            }
+        except Exception as exc:  # matched one by one then, as before (which retries)
+            log.debug("could not check which approaches are expected: %s", exc)
+            expected = {venue: {q.event.band for q in waiting} for venue in times}
+        quiet_until = time.monotonic() + QUIET_APPROACH_SECONDS
+        for q in waiting:
+            if q.event.band in expected[q.event.venue]:
+                self._expected.add(q.order)  # back in its place, to be matched
+                self._events.put_nowait(q)
+                continue
+            if self._worth_matching(q.event):  # as matching it and finding nothing would
+                self._quiet_approaches[(q.event.venue, q.event.band)] = quiet_until
+            if q.ack is not None:
+                q.ack()
 
     async def _handle_with_retry(self, event: PresenceEvent) -> list[AlertRead]:
         """Record the event's alerts; while the database is away, keep trying rather than lose it.

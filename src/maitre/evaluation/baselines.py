@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from maitre.presence import GatewayKey, PresenceEvent
 from maitre.wire import Sighting
 
@@ -9,7 +11,17 @@ from maitre.wire import Sighting
 FRESH_S = 1.0
 
 
-class NearestGateway:
+class _OneByOne:
+    """A batch is its sightings one by one: what Ingest calls, for engines that decide per sighting."""
+
+    def observe(self, venue: str, gateway: str, s: Sighting) -> list[PresenceEvent]:
+        raise NotImplementedError
+
+    def observe_batch(self, venue: str, gateway: str, sightings: Sequence[Sighting]) -> list[PresenceEvent]:
+        return [event for s in sightings for event in self.observe(venue, gateway, s)]
+
+
+class NearestGateway(_OneByOne):
     """ESPresense / room-assistant style: a band is in the room of the gateway hearing it loudest.
 
     Raw window RSSI, no smoothing: arrival is the moment a door gateway becomes the loudest.
@@ -33,7 +45,7 @@ class NearestGateway:
         return []
 
 
-class FixedDistance:
+class FixedDistance(_OneByOne):
     """A distance threshold from the path-loss formula on each window's mean RSSI, no filtering."""
 
     def __init__(

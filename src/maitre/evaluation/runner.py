@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -31,6 +31,10 @@ RECALL_WITHIN_S = 3.0
 
 class Engine(Protocol):
     def observe(self, venue: str, gateway: str, s: Sighting) -> list[PresenceEvent]: ...
+
+    def observe_batch(
+        self, venue: str, gateway: str, sightings: Sequence[Sighting]
+    ) -> list[PresenceEvent]: ...
 
 
 @dataclass

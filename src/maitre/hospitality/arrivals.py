@@ -81,6 +81,29 @@ class Arrivals:
             reads = [to_read(a, venue.slug) for a in alerts]
         return reads
 
+    def expected_bands(self, venue: str, earliest: float, latest: float) -> set[str]:
+        """The bands of everyone in an open reservation at the venue that an event from `earliest` to
+        `latest` could match (own or as a party member): for any other band, handle finds nothing."""
+        low, high = _utc(earliest) - self.window.late, _utc(latest) + self.window.early
+        with session_scope(self.engine) as session:
+            booked = session.exec(
+                select(Reservation.id, Reservation.guest_id)
+                .join(Venue, col(Reservation.venue_id) == Venue.id)
+                .where(
+                    Venue.slug == venue,
+                    col(Reservation.status).in_(OPEN_STATUSES),
+                    col(Reservation.at) >= low,
+                    col(Reservation.at) <= high,
+                )
+            ).all()
+            if not booked:
+                return set()
+            members = select(PartyMember.guest_id).where(
+                col(PartyMember.reservation_id).in_([r for r, _ in booked])
+            )
+            guests = {g for _, g in booked} | set(session.exec(members).all())
+            return set(session.exec(select(Band.advertiser_id).where(col(Band.guest_id).in_(guests))).all())
+
     def _match(self, session: Session, event: PresenceEvent) -> tuple[Venue, Guest, Reservation] | None:
         """Band → guest (who consented) → the open reservation, here and near now, of a party they are in."""
         band = session.exec(select(Band).where(Band.advertiser_id == event.band)).first()

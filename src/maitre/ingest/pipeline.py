@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import msgspec
 
@@ -124,7 +124,7 @@ class Ingest:
         return self._observe(batch.venue, batch.gateway, batch.sightings)
 
     def observe_foreign(
-        self, venue: str, gateway: str, sightings: Iterable[wire.Sighting]
+        self, venue: str, gateway: str, sightings: Sequence[wire.Sighting]
     ) -> list[PresenceEvent]:
         """Feed sightings another make of gateway reported, already translated, down the batch path."""
         if (venue, gateway) not in self.known_gateways:
@@ -142,16 +142,39 @@ class Ingest:
             return self._drop(drop.reason, topic, drop.detail)
         return self.observe_foreign(found.venue, found.gateway, (found.sighting,))
 
-    def _observe(self, venue: str, gateway: str, sightings: Iterable[wire.Sighting]) -> list[PresenceEvent]:
-        """Tracked, timely sightings into the presence engine; the events they decide out."""
+    def _observe(self, venue: str, gateway: str, sightings: Sequence[wire.Sighting]) -> list[PresenceEvent]:
+        """Tracked, timely sightings into the presence engine, as one batch; the events they decide."""
         stats = self.stats
         now = self.clock()
-        earliest, latest = now - self.max_clock_skew, now + self.max_clock_skew
         tracked = self.tracked_bands
-        observe = self.presence.observe
-        events: list[PresenceEvent] = []
-        # The hot loop: one set lookup and one range check per sighting, counters kept local.
-        accepted = untracked = skewed = unresolved = 0
+        # The hot path: a set look-up and a range check per sighting, each pass in one comprehension.
+        kept = [s for s in sightings if s.id in tracked]
+        untracked = unresolved = 0
+        if len(kept) != len(sightings):
+            kept, untracked, unresolved = self._resolve(sightings, now)
+        earliest, latest = now - self.max_clock_skew, now + self.max_clock_skew
+        timely = [s for s in kept if earliest <= s.t <= latest]
+        events = self.presence.observe_batch(venue, gateway, timely) if timely else []
+        for event in events:
+            stats.events_by_kind[event.kind] += 1
+        stats.sightings += len(timely)
+        stats.events += len(events)
+        dropped = stats.dropped_sightings
+        if untracked:
+            dropped[Drop.UNTRACKED_BAND] += untracked
+        if len(timely) != len(kept):
+            dropped[Drop.CLOCK_SKEW] += len(kept) - len(timely)
+        if unresolved:
+            dropped[Drop.UNRESOLVED_EID] += unresolved
+        return events
+
+    def _resolve(
+        self, sightings: Iterable[wire.Sighting], now: float
+    ) -> tuple[list[wire.Sighting], int, int]:
+        """The tracked sightings in order, rotating ids resolved to their bands; untracked, unresolved."""
+        tracked = self.tracked_bands
+        kept: list[wire.Sighting] = []
+        untracked = unresolved = 0
         for s in sightings:
             if s.id not in tracked:
                 if not s.id.startswith("eid:"):
@@ -161,29 +184,12 @@ class Ingest:
                 if band is None:
                     unresolved += 1
                     continue
-                s = msgspec.structs.replace(s, id=band)
                 if band not in tracked:
                     untracked += 1
                     continue
-            if not earliest <= s.t <= latest:
-                skewed += 1
-                continue
-            accepted += 1
-            found = observe(venue, gateway, s)
-            if found:
-                events.extend(found)
-                for event in found:
-                    stats.events_by_kind[event.kind] += 1
-        stats.sightings += accepted
-        dropped = stats.dropped_sightings
-        if untracked:
-            dropped[Drop.UNTRACKED_BAND] += untracked
-        if skewed:
-            dropped[Drop.CLOCK_SKEW] += skewed
-        if unresolved:
-            dropped[Drop.UNRESOLVED_EID] += unresolved
-        stats.events += len(events)
-        return events
+                s = msgspec.structs.replace(s, id=band)
+            kept.append(s)
+        return kept, untracked, unresolved
 
     def _drop(
         self, reason: str, topic: str, detail: str, level: int = logging.WARNING

@@ -13,14 +13,17 @@ It is only gone again beyond `leave_m` or clearly outside, so a guest at the edg
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from maitre.presence.grid import Track, VenueGrid, track_start, track_update
 from maitre.presence.kalman import RssiKalman
 from maitre.presence.venue_model import VenueModel
 from maitre.wire import Sighting
+
+if TYPE_CHECKING:
+    from maitre.presence.role_rule import RoleRule
 
 GatewayKey = tuple[str, str]  # (venue, gateway)
 EventKind = Literal["approaching", "arrived", "left"]
@@ -112,7 +115,8 @@ class PresenceEngine:
         self.roles = roles
         self.models: Mapping[str, VenueModel] = models if models is not None else {}
         self._grids: dict[str, tuple[VenueModel, VenueGrid]] = {}
-        self._bands: dict[tuple[str, str], _Band] = {}
+        self._bands: dict[tuple[str, str], _Band] = {}  # venues with a model
+        self._rules: dict[str, RoleRule] = {}  # venues without: the role rule, a batch at a time
 
     def distance(self, rssi: float, power_1m: float) -> float:
         """Log-distance path loss inverted: metres from a filtered level and the 1 m power."""
@@ -120,6 +124,8 @@ class PresenceEngine:
 
     def observe(self, venue: str, gateway: str, s: Sighting) -> list[PresenceEvent]:
         """Feed one sighting; return the events it decides (usually none)."""
+        if venue not in self.models:
+            return self.observe_batch(venue, gateway, (s,))
         cfg = self.config
         key = (venue, s.id)
         band = self._bands.get(key)
@@ -139,6 +145,17 @@ class PresenceEngine:
         if role == APPROACH and not band.arrived and venue not in self.models:
             return []  # the role rule: outside readings only ever hold an arrival back
         return self._decide(venue, s, band)
+
+    def observe_batch(self, venue: str, gateway: str, sightings: Sequence[Sighting]) -> list[PresenceEvent]:
+        """Feed one gateway's batch; the events it decides, in order, as observe() would one by one."""
+        if venue in self.models:
+            return [event for s in sightings for event in self.observe(venue, gateway, s)]
+        rule = self._rules.get(venue)
+        if rule is None:
+            from maitre.presence.role_rule import RoleRule  # it builds on this module's types
+
+            rule = self._rules[venue] = RoleRule(venue, self.roles, self.config)
+        return rule.observe(gateway, sightings)
 
     def _levels(self, venue: str, band: _Band, t: float) -> dict[str, tuple[str, float, float]]:
         """Fresh links by role: role → (gateway, best level, its rate)."""
@@ -268,12 +285,14 @@ class PresenceEngine:
         stale = [k for k, b in self._bands.items() if b.last_t < cutoff]
         for k in stale:
             del self._bands[k]
-        return len(stale)
+        return len(stale) + sum(rule.expire(cutoff) for rule in self._rules.values())
 
     def forget_band(self, band: str) -> None:
         """Drop all state of one band (consent withdrawn, erasure)."""
         for k in [k for k in self._bands if k[1] == band]:
             del self._bands[k]
+        for rule in self._rules.values():
+            rule.forget(band)
 
     def __len__(self) -> int:
-        return len(self._bands)
+        return len(self._bands) + sum(len(rule) for rule in self._rules.values())
