@@ -10,7 +10,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, literal_column
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -145,6 +146,20 @@ def new_revision(message: str) -> Path:
             engine.dispose()
     assert script is not None and not isinstance(script, list)
     return Path(script.path)
+
+
+def insert_new(
+    session: Session, model: type[SQLModel], values: dict[str, object], unique: tuple[str, ...]
+) -> bool:
+    """Insert a row unless one with the same `unique` columns exists; True if it was inserted.
+
+    One statement (INSERT … ON CONFLICT DO NOTHING, SQLite and PostgreSQL), where catching the
+    IntegrityError needs a savepoint around the insert: three round trips.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(values).on_conflict_do_nothing(index_elements=unique)
+    # A row back, rather than rowcount: with PostgreSQL's implicit RETURNING the rowcount is -1.
+    return session.connection().execute(statement.returning(literal_column("1"))).first() is not None
 
 
 @contextmanager

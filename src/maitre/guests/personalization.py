@@ -57,28 +57,41 @@ def visit_history(session: Session, guest_id: int, before: datetime | None = Non
     )
     if before is not None:
         query = query.where(col(Reservation.at) < before)
+    found = session.exec(query.order_by(col(Reservation.at).desc())).all()
+    items: dict[int, list[PreOrderItem]] = {}
+    if found:  # every visit's items in one query
+        ids = [row_id(reservation) for reservation, _ in found]
+        for item in session.exec(
+            select(PreOrderItem)
+            .where(col(PreOrderItem.reservation_id).in_(ids))
+            .order_by(col(PreOrderItem.id))
+        ):
+            items.setdefault(item.reservation_id, []).append(item)
     visits = []
-    for reservation, venue in session.exec(query.order_by(col(Reservation.at).desc())):
-        rid = row_id(reservation)
-        items = list(session.exec(select(PreOrderItem).where(PreOrderItem.reservation_id == rid)))
+    for reservation, venue in found:
+        ordered = items.get(row_id(reservation), [])
         visits.append(
             Visit(
-                rid,
+                row_id(reservation),
                 venue.slug,
                 venue.name,
                 reservation.at,
                 reservation.party_size,
-                [i.name for i in items],
-                sum(i.price_cents * i.quantity for i in items),
+                [i.name for i in ordered],
+                sum(i.price_cents * i.quantity for i in ordered),
             )
         )
     return visits
 
 
 def profile(
-    session: Session, guest: Guest, rules: TagRules, before: datetime | None = None, today: bool = False
+    session: Session,
+    guest: Guest,
+    rules: TagRules,
+    before: datetime | None = None,
+    occasion: str | None = None,
 ) -> Profile:
-    """History and what follows from it; `today` when the guest is here now (for "celebrating")."""
+    """History and what follows from it; `occasion`: what the guest, here today, is celebrating."""
     visits = visit_history(session, row_id(guest), before)
     counts: Counter[str] = Counter()
     for v in visits:
@@ -86,7 +99,6 @@ def profile(
     favourites = [name for name, _ in counts.most_common(5)]
     usual = favourites[0] if favourites and counts[favourites[0]] >= USUAL_AFTER_VISITS else None
     spend = sum(v.spend_cents for v in visits)
-    prefs = session.get(Preference, guest.id)
     tags = []
     if not visits:
         tags.append("first_visit")
@@ -94,7 +106,7 @@ def profile(
         tags.append("regular")
     if len(visits) >= rules.vip_visits or (rules.vip_spend_cents and spend >= rules.vip_spend_cents):
         tags.append("vip")
-    if today and prefs is not None and prefs.occasion:
+    if occasion:
         tags.append("celebrating")
     return Profile(visits, favourites, usual, spend, tags)
 
@@ -109,13 +121,20 @@ def suggestion(p: Profile, ordered: list[str]) -> str | None:
 
 
 def greet_extras(
-    session: Session, guest: Guest, reservation: Reservation, venue: str, rules: TagRules
+    session: Session,
+    guest: Guest,
+    prefs: Preference | None,
+    reservation: Reservation,
+    ordered: list[str],
+    venue: str,
+    rules: TagRules,
 ) -> dict[str, object]:
-    """Tags, a suggestion, and (with marketing consent only) an offer, for the greet card."""
-    p = profile(session, guest, rules, before=reservation.at, today=True)
-    ordered = list(
-        session.exec(select(PreOrderItem.name).where(PreOrderItem.reservation_id == reservation.id))
-    )
+    """Tags, a suggestion, and (with marketing consent only) an offer, for the greet card.
+
+    `ordered`: the names of the party's pre-ordered dishes, which the caller has read already.
+    """
+    occasion = prefs.occasion if prefs else None
+    p = profile(session, guest, rules, before=reservation.at, occasion=occasion)
     offer = rules.offers.offer_for(venue, p.tags) if guest.consent_marketing else None
     return {
         "tags": p.tags,

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from maitre.alerts.store import append_alert, find_alert, to_read
-from maitre.db import session_scope
+from maitre.db import insert_new, session_scope
 from maitre.guests.personalization import TagRules, greet_extras
 from maitre.hospitality.party import Party, booking_name, display_name, earlier_visits, load_party
 from maitre.models import (
@@ -83,15 +82,18 @@ class Arrivals:
 
     def _match(self, session: Session, event: PresenceEvent) -> tuple[Venue, Guest, Reservation] | None:
         """Band → guest (who consented) → the open reservation, here and near now, of a party they are in."""
-        band = session.exec(select(Band).where(Band.advertiser_id == event.band)).first()
-        if band is None or band.guest_id is None:
+        found = session.exec(
+            select(Guest, Venue)
+            .join(Band, col(Band.guest_id) == Guest.id)
+            .join(Venue, col(Venue.slug) == event.venue)  # one row: no condition joins it to the guest
+            .where(
+                Band.advertiser_id == event.band,
+                or_(col(Guest.consent_greeting), col(Guest.consent_kitchen)),
+            )
+        ).first()
+        if found is None:
             return None
-        guest = session.get(Guest, band.guest_id)
-        if guest is None or not (guest.consent_greeting or guest.consent_kitchen):
-            return None
-        venue = session.exec(select(Venue).where(Venue.slug == event.venue)).first()
-        if venue is None:
-            return None
+        guest, venue = found
         at = _utc(event.at)
         member_of = select(PartyMember.reservation_id).where(PartyMember.guest_id == guest.id)
         # A guest may arrive `early` before the booked time, or `late` after it.
@@ -161,11 +163,8 @@ class Arrivals:
         party = load_party(session, reservation)
         if any(m.arrived for m in party.members if m.guest.id == guest_id):
             return []  # heard at the door again
-        try:
-            with session.begin_nested():
-                session.add(GuestArrival(reservation_id=rid, guest_id=guest_id, at=_utc(event.at)))
-                session.flush()
-        except IntegrityError:
+        arrival = {"reservation_id": rid, "guest_id": guest_id, "at": _utc(event.at)}
+        if not insert_new(session, GuestArrival, arrival, ("reservation_id", "guest_id")):
             return []  # a concurrent writer recorded this arrival first
         party = party.with_arrival(guest_id)  # as recorded just now, without reading it back
         reservation.status = (
@@ -173,6 +172,8 @@ class Arrivals:
         )
         reservation.arrived_at = reservation.arrived_at or _utc(event.at)
         session.add(reservation)
+        # Read once: the greet card's suggestion needs the names, the kitchen the tickets.
+        items = _items(session, rid)
         issued: list[Alert | None] = []
         # The party is greeted once, when its first member who consented to greeting arrives; every
         # other arrival updates the card and the book instead.
@@ -184,7 +185,7 @@ class Arrivals:
                 ScreenRole.HOST,
                 AlertKind.GREET,
                 rid,
-                self._greet(session, guest, party, event),
+                self._greet(session, guest, party, [i.name for i in items], event),
                 f"greet:{rid}",
             )
             issued.append(greet)
@@ -208,8 +209,7 @@ class Arrivals:
                     f"arrival:{rid}:{guest_id}",
                 )
             )
-        items = _items(session, rid) if guest.consent_kitchen else []
-        if items:
+        if items and guest.consent_kitchen:
             started = find_alert(session, venue, f"kitchen:{rid}")
             if started is None:
                 ticket = self._ticket(session, reservation, items, [], "arrival", event.at, party)
@@ -237,12 +237,14 @@ class Arrivals:
                 )
         return [a for a in issued if a is not None]
 
-    def _greet(self, session: Session, guest: Guest, party: Party, event: PresenceEvent) -> dict[str, object]:
+    def _greet(
+        self, session: Session, guest: Guest, party: Party, ordered: list[str], event: PresenceEvent
+    ) -> dict[str, object]:
         reservation = party.reservation
         prefs = party.prefs_of(row_id(guest))
         visits = earlier_visits(session, reservation.guest_id, reservation.at)
         # Tags and the suggestion are about the guest named on the card (who consented to greeting).
-        extras = greet_extras(session, guest, reservation, event.venue, self.rules.tags)
+        extras = greet_extras(session, guest, prefs, reservation, ordered, event.venue, self.rules.tags)
         return {
             **extras,
             "reservation_id": reservation.id,

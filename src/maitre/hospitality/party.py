@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlalchemy import literal, union
+from sqlmodel import Session, and_, col, func, select
 
 from maitre.models import Guest, GuestArrival, PartyMember, Preference, Reservation, ReservationStatus
 
@@ -72,24 +73,24 @@ class Party:
 
 
 def load_party(session: Session, reservation: Reservation) -> Party:
-    guest_ids = [reservation.guest_id] + [
-        g
-        for g in session.exec(
-            select(PartyMember.guest_id)
-            .where(PartyMember.reservation_id == reservation.id)
-            .order_by(col(PartyMember.id))
-        )
-        if g != reservation.guest_id
-    ]
-    arrived = set(
-        session.exec(select(GuestArrival.guest_id).where(GuestArrival.reservation_id == reservation.id))
+    """The party in one query: each member with their preferences and whether they have arrived."""
+    rid, booker = reservation.id, reservation.guest_id
+    membership = and_(PartyMember.guest_id == Guest.id, PartyMember.reservation_id == rid)
+    arrival = and_(GuestArrival.guest_id == Guest.id, GuestArrival.reservation_id == rid)
+    members = select(PartyMember.guest_id).where(PartyMember.reservation_id == rid)
+    rows = session.exec(
+        select(Guest, Preference, PartyMember.id, GuestArrival.id)
+        .outerjoin(Preference, col(Preference.guest_id) == Guest.id)
+        .outerjoin(PartyMember, membership)
+        .outerjoin(GuestArrival, arrival)
+        # IN (booker ∪ members) rather than OR: an OR across the joins scans every guest.
+        .where(col(Guest.id).in_(union(select(literal(booker)), members)))
+    ).all()
+    # The booker first, then the others in the order they were added.
+    ordered = sorted(rows, key=lambda row: (row[0].id != booker, row[2] or 0))
+    return Party(
+        reservation, [Member(guest, prefs, arrived is not None) for guest, prefs, _, arrived in ordered]
     )
-    members = []
-    for guest_id in guest_ids:
-        guest = session.get(Guest, guest_id)
-        if guest is not None:
-            members.append(Member(guest, session.get(Preference, guest_id), guest_id in arrived))
-    return Party(reservation, members)
 
 
 def earlier_visits(session: Session, guest_id: int, before: datetime) -> int:
