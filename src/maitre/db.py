@@ -41,6 +41,11 @@ def make_engine(url: str) -> Engine:
             if ":memory:" not in url:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
+                # WAL + NORMAL (as the gateway's spool): a commit is in the WAL before it returns, so
+                # it survives the process dying; only a power cut can lose the last few, and an
+                # fsync per greeting was a third of its transaction. A screen whose log is then
+                # ahead of the venue's gets a fresh snapshot.
+                cur.execute("PRAGMA synchronous=NORMAL")
 
         return engine
     connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS} if url.startswith("postgresql") else {}
