@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import event, inspect, literal_column
+from sqlalchemy import Insert, Table, event, inspect, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, create_engine
@@ -40,12 +41,12 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             if ":memory:" not in url:
                 cur.execute("PRAGMA journal_mode=WAL")
-            cur.close()
                 # WAL + NORMAL (as the gateway's spool): a commit is in the WAL before it returns, so
                 # it survives the process dying; only a power cut can lose the last few, and an
                 # fsync per greeting was a third of its transaction. A screen whose log is then
                 # ahead of the venue's gets a fresh snapshot.
                 cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
 
         return engine
     connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS} if url.startswith("postgresql") else {}
@@ -153,6 +154,21 @@ def new_revision(message: str) -> Path:
     return Path(script.path)
 
 
+def table_of(model: type[SQLModel]) -> Table:
+    """The model's table, for Core statements (an ORM-enabled insert costs more to compile and run)."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
+
+
+@functools.cache
+def _insert_new_statement(model: type[SQLModel], dialect: str, unique: tuple[str, ...]) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table_of(model)).on_conflict_do_nothing(index_elements=unique)
+    # A row back, rather than rowcount: with PostgreSQL's implicit RETURNING the rowcount is -1.
+    return statement.returning(literal_column("1"))
+
+
 def insert_new(
     session: Session, model: type[SQLModel], values: dict[str, object], unique: tuple[str, ...]
 ) -> bool:
@@ -161,10 +177,8 @@ def insert_new(
     One statement (INSERT … ON CONFLICT DO NOTHING, SQLite and PostgreSQL), where catching the
     IntegrityError needs a savepoint around the insert: three round trips.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(values).on_conflict_do_nothing(index_elements=unique)
-    # A row back, rather than rowcount: with PostgreSQL's implicit RETURNING the rowcount is -1.
-    return session.connection().execute(statement.returning(literal_column("1"))).first() is not None
+    statement = _insert_new_statement(model, session.get_bind().dialect.name, unique)
+    return session.connection().execute(statement, values).first() is not None
 
 
 @contextmanager

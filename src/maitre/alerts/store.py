@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
-from maitre.db import insert_new
+from maitre.db import insert_new, table_of
 from maitre.models import Alert, AlertKind, AlertRead, ScreenRole, Venue, utcnow
 
 _INSERTED = ("venue_id", "seq", "role", "kind", "reservation_id", "dedupe_key", "payload", "created_at")
+# Built once, from the tables' own columns (no ORM in the way): building a statement and its
+# cache key costs more than SQLite takes to run it.
+_VENUES = table_of(Venue)
+_VENUE_ROW = update(_VENUES).where(_VENUES.c.id == bindparam("venue"))
+_BUMP = _VENUE_ROW.values(alert_seq=_VENUES.c.alert_seq + 1).returning(_VENUES.c.alert_seq)
+_UNBUMP = _VENUE_ROW.values(alert_seq=_VENUES.c.alert_seq - 1)
+_INSERT = insert(table_of(Alert))
+_BY_KEY = select(Alert).where(
+    col(Alert.venue_id) == bindparam("venue"), col(Alert.dedupe_key) == bindparam("key")
+)
 
 
 def append_alert(
@@ -29,10 +39,7 @@ def append_alert(
     """
     assert venue.id is not None
     connection = session.connection()
-    counter = col(Venue.alert_seq)
-    seq = connection.execute(
-        update(Venue).where(col(Venue.id) == venue.id).values(alert_seq=counter + 1).returning(counter)
-    ).scalar_one()
+    seq = connection.execute(_BUMP, {"venue": venue.id}).scalar_one()
     alert = Alert(
         venue_id=venue.id,
         seq=seq,
@@ -46,17 +53,15 @@ def append_alert(
     # Written with Core, not added to the session: the ORM's unit of work costs more than the insert.
     row = {name: getattr(alert, name) for name in _INSERTED}
     if dedupe_key is None:
-        connection.execute(insert(Alert).values(row))
+        connection.execute(_INSERT, row)
     elif not insert_new(session, Alert, row, ("venue_id", "dedupe_key")):
-        connection.execute(update(Venue).where(col(Venue.id) == venue.id).values(alert_seq=counter - 1))
+        connection.execute(_UNBUMP, {"venue": venue.id})
         return None
     return alert
 
 
 def find_alert(session: Session, venue: Venue, dedupe_key: str) -> Alert | None:
-    return session.exec(
-        select(Alert).where(Alert.venue_id == venue.id, Alert.dedupe_key == dedupe_key)
-    ).first()
+    return session.exec(_BY_KEY, params={"venue": venue.id, "key": dedupe_key}).first()
 
 
 def lock_venue_log(session: Session, venue: Venue) -> None:

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, or_, select
 
 from maitre.guests.offers import OfferRules
@@ -44,20 +45,28 @@ class Profile:
     tags: list[str]
 
 
+# Built once (see hospitality/arrivals.py); the greet card reads a guest's history before tonight.
+_HISTORY = (
+    select(Reservation, Venue)
+    .join(Venue, col(Reservation.venue_id) == Venue.id)
+    .where(
+        or_(
+            col(Reservation.guest_id) == bindparam("guest_id"),
+            col(Reservation.id).in_(
+                select(PartyMember.reservation_id).where(col(PartyMember.guest_id) == bindparam("guest_id"))
+            ),
+        ),
+        col(Reservation.status).in_(VISITED),
+    )
+    .order_by(col(Reservation.at).desc())
+)
+_HISTORY_BEFORE = _HISTORY.where(col(Reservation.at) < bindparam("before"))
+
+
 def visit_history(session: Session, guest_id: int, before: datetime | None = None) -> list[Visit]:
     """The guest's visits, any venue, booked or as a party member, newest first."""
-    member_of = select(PartyMember.reservation_id).where(PartyMember.guest_id == guest_id)
-    query = (
-        select(Reservation, Venue)
-        .join(Venue, col(Reservation.venue_id) == Venue.id)
-        .where(
-            or_(Reservation.guest_id == guest_id, col(Reservation.id).in_(member_of)),
-            col(Reservation.status).in_(VISITED),
-        )
-    )
-    if before is not None:
-        query = query.where(col(Reservation.at) < before)
-    found = session.exec(query.order_by(col(Reservation.at).desc())).all()
+    query, params = (_HISTORY, {}) if before is None else (_HISTORY_BEFORE, {"before": before})
+    found = session.exec(query, params={"guest_id": guest_id, **params}).all()
     items: dict[int, list[PreOrderItem]] = {}
     if found:  # every visit's items in one query
         ids = [row_id(reservation) for reservation, _ in found]

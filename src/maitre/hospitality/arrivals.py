@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
@@ -52,6 +53,41 @@ class AlertRules:
     tags: TagRules = field(default_factory=TagRules)  # the greet card's tags, suggestion and offer
 
 
+# The matching statements are built once: building one and its cache key costs more than
+# SQLite takes to run it.
+_CONSENTING_GUEST = (
+    select(Guest, Venue)
+    .join(Band, col(Band.guest_id) == Guest.id)
+    .join(Venue, col(Venue.slug) == bindparam("venue"))  # one row: no condition joins it to the guest
+    .where(
+        col(Band.advertiser_id) == bindparam("band"),
+        or_(col(Guest.consent_greeting), col(Guest.consent_kitchen)),
+    )
+)
+_OPEN_RESERVATION = (
+    select(Reservation)
+    .where(
+        col(Reservation.venue_id) == bindparam("venue_id"),
+        or_(
+            col(Reservation.guest_id) == bindparam("guest_id"),
+            col(Reservation.id).in_(
+                select(PartyMember.reservation_id).where(col(PartyMember.guest_id) == bindparam("guest_id"))
+            ),
+        ),
+        col(Reservation.status).in_(OPEN_STATUSES),
+        col(Reservation.at) >= bindparam("earliest"),
+        col(Reservation.at) <= bindparam("latest"),
+    )
+    .order_by(col(Reservation.at))
+    .limit(1)
+)
+_PRE_ORDER = (
+    select(PreOrderItem)
+    .where(col(PreOrderItem.reservation_id) == bindparam("reservation_id"))
+    .order_by(col(PreOrderItem.id))
+)
+
+
 def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
@@ -82,31 +118,15 @@ class Arrivals:
 
     def _match(self, session: Session, event: PresenceEvent) -> tuple[Venue, Guest, Reservation] | None:
         """Band → guest (who consented) → the open reservation, here and near now, of a party they are in."""
-        found = session.exec(
-            select(Guest, Venue)
-            .join(Band, col(Band.guest_id) == Guest.id)
-            .join(Venue, col(Venue.slug) == event.venue)  # one row: no condition joins it to the guest
-            .where(
-                Band.advertiser_id == event.band,
-                or_(col(Guest.consent_greeting), col(Guest.consent_kitchen)),
-            )
-        ).first()
+        found = session.exec(_CONSENTING_GUEST, params={"band": event.band, "venue": event.venue}).first()
         if found is None:
             return None
         guest, venue = found
         at = _utc(event.at)
-        member_of = select(PartyMember.reservation_id).where(PartyMember.guest_id == guest.id)
         # A guest may arrive `early` before the booked time, or `late` after it.
+        window = {"earliest": at - self.window.late, "latest": at + self.window.early}
         reservation = session.exec(
-            select(Reservation)
-            .where(
-                Reservation.venue_id == venue.id,
-                or_(Reservation.guest_id == guest.id, col(Reservation.id).in_(member_of)),
-                col(Reservation.status).in_(OPEN_STATUSES),
-                col(Reservation.at) >= at - self.window.late,
-                col(Reservation.at) <= at + self.window.early,
-            )
-            .order_by(col(Reservation.at))
+            _OPEN_RESERVATION, params={"venue_id": venue.id, "guest_id": guest.id, **window}
         ).first()
         if reservation is None:
             log.info("band %s: guest %s has no open reservation at %s now", event.band, guest.id, venue.slug)
@@ -291,13 +311,7 @@ class Arrivals:
 
 
 def _items(session: Session, reservation_id: int) -> list[PreOrderItem]:
-    return list(
-        session.exec(
-            select(PreOrderItem)
-            .where(PreOrderItem.reservation_id == reservation_id)
-            .order_by(col(PreOrderItem.id))
-        )
-    )
+    return list(session.exec(_PRE_ORDER, params={"reservation_id": reservation_id}))
 
 
 def _item(item: PreOrderItem) -> dict[str, object]:
