@@ -42,6 +42,8 @@ log = logging.getLogger("maitre.service")
 ALL_VENUES = "*"  # the ingest session of an instance that serves every venue
 # After an approach that changed nothing, that band's approaches skip matching for this long.
 QUIET_APPROACH_SECONDS = 30.0
+# Ingest lets other tasks run at least this often while it works through a backlog of batches.
+INGEST_SLICE_SECONDS = 0.002
 
 
 class _Queued(NamedTuple):
@@ -277,18 +279,25 @@ class VenueService:
     async def _ingest_loop(self, ingress: MqttIngress) -> None:
         inbox, ack, handle = ingress.inbox, ingress.ack, self.ingest.handle
         queue, worth = self._queue, self._worth_matching
+        clock = time.perf_counter
+        yielded = clock()
         while True:
             topic, payload, token = await inbox.get()
             events = [e for e in handle(topic, payload) if worth(e)]
             if not events:
                 ack(token)
-                continue
-            # Acknowledged with the event handled last, once it is recorded: killed before then,
-            # the broker resends the batch to the next start.
-            events.sort(key=lambda e: e.kind == "approaching")
-            for event in events[:-1]:
-                queue(event, None)
-            queue(events[-1], functools.partial(ack, token))
+            else:
+                # Acknowledged with the event handled last, once it is recorded: killed before then,
+                # the broker resends the batch to the next start.
+                events.sort(key=lambda e: e.kind == "approaching")
+                for event in events[:-1]:
+                    queue(event, None)
+                queue(events[-1], functools.partial(ack, token))
+            # A get from a non-empty queue does not suspend, so a backlog would hold back matching
+            # and the screens until it is drained: let them in after events, and every slice.
+            if events or clock() - yielded > INGEST_SLICE_SECONDS:
+                await asyncio.sleep(0)
+                yielded = clock()
 
     async def _arrivals_loop(self) -> None:
         while True:
