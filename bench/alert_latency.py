@@ -28,9 +28,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import websockets
-
 from bench import rig
+from bench.screen_client import Audience
 from maitre import wire
 from maitre.auth import StaffRole, TokenSigner
 from maitre.mqtt import BrokerAddress, make_client
@@ -77,7 +76,7 @@ def load(url: str, rate: float, bands: list[str]) -> None:
 @dataclass
 class Service:
     base: str
-    ws: str
+    http: tuple[str, int]
     signer: TokenSigner
     broker: BrokerAddress
 
@@ -116,7 +115,7 @@ async def running_service(directory: Path, guests: int, bands: int) -> AsyncIter
                     err = log.read_text()
                     raise RuntimeError(f"maitre serve did not become ready:\n{err[-3000:]}")
                 await asyncio.sleep(0.1)
-            yield Service(base, base.replace("http", "ws"), TokenSigner(SECRET.encode()), broker)
+            yield Service(base, ("127.0.0.1", port), TokenSigner(SECRET.encode()), broker)
         finally:
             proc.terminate()
             try:
@@ -126,29 +125,33 @@ async def running_service(directory: Path, guests: int, bands: int) -> AsyncIter
                 proc.wait(10)
 
 
-async def open_screens(service: Service, count: int) -> list[websockets.ClientConnection]:
+def is_greeting(message: bytes) -> bool:
+    """A greet alert frame (cheap enough to run on every message at a thousand screens)."""
+    return b'"kind": "greet"' in message or b'"kind":"greet"' in message
+
+
+async def open_screens(service: Service, count: int) -> Audience:
+    """`count` host screens, each past its hello and opening snapshot."""
     token = service.signer.issue(rig.VENUE, StaffRole.HOST, 1)
-    screens = []
+    hello = json.dumps({"type": "hello", "token": token, "since": 0})
+    host, port = service.http
+    audience = Audience(is_greeting)
     for _ in range(count):
-        ws = await websockets.connect(f"{service.ws}/ws/{rig.VENUE}/host", max_queue=None, open_timeout=60)
-        await ws.send(json.dumps({"type": "hello", "token": token, "since": 0}))
-        opening = json.loads(await ws.recv())
-        assert opening["type"] in ("snapshot", "resume")
-        screens.append(ws)
-    return screens
+        opening = await audience.join(host, port, f"/ws/{rig.VENUE}/host", hello)
+        assert opening is not None and json.loads(opening)["type"] in ("snapshot", "resume"), opening[:200]
+    return audience
 
 
-async def greet_frame(ws: websockets.ClientConnection, band_guest: int) -> float:
-    """When the next greeting arrives at this screen (perf_counter seconds)."""
-    while True:
-        msg = json.loads(await ws.recv())
-        if msg.get("type") == "alert" and msg.get("kind") == "greet":
-            return time.perf_counter()
+def check_greetings(got: list[tuple[float, bytes]], screens: int, name: str) -> None:
+    """Every screen got the whole greet frame for this guest (checked after the round, off the clock)."""
+    assert len(got) == screens, f"{len(got)} of {screens} screens got the greeting"
+    for _, message in got:
+        frame = json.loads(message)
+        assert frame["type"] == "alert" and frame["kind"] == "greet", frame
+        assert frame["payload"]["name"] == name, (frame["payload"]["name"], name)
 
 
-async def walk_in(
-    service: Service, bands: list[str], screens: list[websockets.ClientConnection]
-) -> list[list[float]]:
+async def walk_in(service: Service, bands: list[str], audience: Audience) -> list[list[float]]:
     """Each band walks up in turn; per band, every screen's latency from the decisive publish."""
     address = service.broker
     client = make_client(address, client_id=f"bench-probe-{os.getpid()}")
@@ -179,11 +182,12 @@ async def walk_in(
             send(band, now - 0.6)
             send(band, now - 0.3)
             await asyncio.sleep(0.4)  # both taken in; the next batch completes the dwell
-            waiters = [asyncio.create_task(greet_frame(ws, i)) for ws in screens]
+            audience.expect()
             started = time.perf_counter()
             await asyncio.to_thread(send, band, time.time())
-            done = await asyncio.wait_for(asyncio.gather(*waiters), 30)
-            results.append([(t - started) * 1000 for t in done])
+            got = await audience.arrivals(30)
+            results.append([(at - started) * 1000 for at, _ in got])
+            check_greetings(got, len(audience.screens), rig.guest_name(i))
             await asyncio.sleep(0.1)
     finally:
         client.disconnect()
@@ -235,8 +239,8 @@ async def bare_round_trips(broker: BrokerAddress, count: int) -> list[float]:
 
 async def measure(
     guests: int, screens: int, rate: float, bands: int, bare: list[float] | None = None
-) -> tuple[list[float], list[float]]:
-    """(per-greeting latency at the first screen, every screen's latency), milliseconds.
+) -> tuple[list[float], list[float], list[list[float]]]:
+    """(per-greeting latency at the first screen, every screen's latency, the same per greeting), ms.
 
     With `bare`, also fills it with bare MQTT round trips taken under the same background load."""
     with rig.workdir() as directory:
@@ -263,19 +267,18 @@ async def measure(
                     env=rig.child_env(),
                 )
                 await asyncio.sleep(2.0)  # the load is flowing
-            opened = await open_screens(service, screens)
+            audience = await open_screens(service, screens)
             try:
-                per_greet = await walk_in(service, ids[:guests], opened)
+                per_greet = await walk_in(service, ids[:guests], audience)
                 if bare is not None:
                     bare += await bare_round_trips(service.broker, guests)
             finally:
                 if loader is not None:
                     loader.terminate()
                     loader.wait(10)
-                for ws in opened:
-                    await ws.close()
+                audience.close()
     first = [min(row) for row in per_greet]
-    return first, [x for row in per_greet for x in row]
+    return first, [x for row in per_greet for x in row], per_greet
 
 
 def main() -> None:
@@ -296,7 +299,7 @@ def main() -> None:
         load(args.url, args.rate, [rig.band_id(i) for i in range(args.guests, args.bands)])
         return
     bare: list[float] = []
-    latencies, _ = asyncio.run(measure(args.guests, 1, args.rate, args.bands, bare))
+    latencies, _, _ = asyncio.run(measure(args.guests, 1, args.rate, args.bands, bare))
     p50, p99 = rig.percentile(latencies, 50), rig.percentile(latencies, 99)
     print(
         f"\n{args.guests} greetings, one host screen, {args.rate:,.0f} sightings/s of background load "

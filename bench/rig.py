@@ -77,6 +77,11 @@ def band_id(i: int) -> str:
     return f"band:{i:016x}"
 
 
+def guest_name(i: int) -> str:
+    """The first name of the guest who wears band `i`."""
+    return f"G{i}"
+
+
 def seed(engine: Engine, bands: int, reservations: int = 0) -> list[str]:
     """The venue, its two gateways and `bands` consenting guests with a band each; the band ids.
 
@@ -92,7 +97,7 @@ def seed(engine: Engine, bands: int, reservations: int = 0) -> list[str]:
         for x, (name, role) in enumerate(GATEWAYS):
             session.add(Gateway(name=name, role=role, venue_id=vid, x=4.0 * x, y=0.0))
         guests = [
-            Guest(first_name=f"G{i}", last_name="Bench", consent_greeting=True, consent_kitchen=True)
+            Guest(first_name=guest_name(i), last_name="Bench", consent_greeting=True, consent_kitchen=True)
             for i in range(bands)
         ]
         session.add_all(guests)
