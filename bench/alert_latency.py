@@ -7,6 +7,7 @@ batch that completes the dwell, timed from its publish to the `greet` frame on a
 
     uv run python bench/alert_latency.py           # 200 greetings, 20,000 sightings/s of background load
     uv run python bench/alert_latency.py --guests 5 --rate 2000    # smoke run
+    uv run python bench/alert_latency.py --postgres postgresql+psycopg://postgres@127.0.0.1/test
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from bench import rig
 from bench.screen_client import Audience
 from maitre import wire
 from maitre.auth import StaffRole, TokenSigner
+from maitre.db import make_engine
 from maitre.mqtt import BrokerAddress, make_client
 
 SECRET = "bench-secret-key-not-for-production"  # noqa: S105 (a throwaway key for a throwaway service)
@@ -82,15 +84,17 @@ class Service:
 
 
 @contextlib.asynccontextmanager
-async def running_service(directory: Path, guests: int, bands: int) -> AsyncIterator[Service]:
-    """Broker, seeded SQLite and `maitre serve` on free ports; ready when /readyz says so."""
-    with rig.mosquitto(directory) as broker:
-        engine = rig.sqlite_engine(directory)
+async def running_service(
+    directory: Path, guests: int, bands: int, postgres: str | None = None
+) -> AsyncIterator[Service]:
+    """Broker, seeded database and `maitre serve` on free ports; ready when /readyz says so."""
+    with rig.mosquitto(directory) as broker, rig.database(directory, postgres) as database_url:
+        engine = make_engine(database_url)
         rig.seed(engine, bands, reservations=guests)
         engine.dispose()
         port = rig.free_port()
         env = rig.child_env() | {
-            "MAITRE_DATABASE_URL": f"sqlite:///{directory / 'bench.db'}",
+            "MAITRE_DATABASE_URL": database_url,
             "MAITRE_MQTT_URL": f"mqtt://{broker.host}:{broker.port}",
             "MAITRE_HTTP_PORT": str(port),
             "MAITRE_SECRET_KEY": SECRET,
@@ -238,13 +242,18 @@ async def bare_round_trips(broker: BrokerAddress, count: int) -> list[float]:
 
 
 async def measure(
-    guests: int, screens: int, rate: float, bands: int, bare: list[float] | None = None
+    guests: int,
+    screens: int,
+    rate: float,
+    bands: int,
+    bare: list[float] | None = None,
+    postgres: str | None = None,
 ) -> tuple[list[float], list[float], list[list[float]]]:
     """(per-greeting latency at the first screen, every screen's latency, the same per greeting), ms.
 
     With `bare`, also fills it with bare MQTT round trips taken under the same background load."""
     with rig.workdir() as directory:
-        async with running_service(directory, guests, bands) as service:
+        async with running_service(directory, guests, bands, postgres) as service:
             ids = [rig.band_id(i) for i in range(bands)]
             loader = None
             if rate > 0:
@@ -294,16 +303,22 @@ def main() -> None:
     parser.add_argument(
         "--bands", type=int, default=10_000, help="tracked bands (the load uses all but the guests')"
     )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="serve from PostgreSQL (in a schema of this run's own, dropped after) instead of SQLite",
+    )
     args = parser.parse_args()
     if args.role == "load":
         load(args.url, args.rate, [rig.band_id(i) for i in range(args.guests, args.bands)])
         return
     bare: list[float] = []
-    latencies, _, _ = asyncio.run(measure(args.guests, 1, args.rate, args.bands, bare))
+    latencies, _, _ = asyncio.run(measure(args.guests, 1, args.rate, args.bands, bare, args.postgres))
     p50, p99 = rig.percentile(latencies, 50), rig.percentile(latencies, 99)
+    database = "PostgreSQL" if args.postgres else "SQLite"
     print(
         f"\n{args.guests} greetings, one host screen, {args.rate:,.0f} sightings/s of background load "
-        f"({args.bands:,} tracked bands), `maitre serve` on SQLite, {os.cpu_count()} CPUs\n"
+        f"({args.bands:,} tracked bands), `maitre serve` on {database}, {os.cpu_count()} CPUs\n"
     )
     print(
         rig.table(

@@ -150,6 +150,29 @@ def sqlite_engine(directory: Path) -> Engine:
     return make_engine(f"sqlite:///{directory / 'bench.db'}")
 
 
+@contextlib.contextmanager
+def database(directory: Path, postgres: str | None = None) -> Iterator[str]:
+    """An empty database's URL: SQLite in `directory`, or a schema of our own in PostgreSQL.
+
+    The schema (this process's, dropped afterwards) keeps a shared PostgreSQL's other users'
+    tables out of the way, as the tests do.
+    """
+    if postgres is None:
+        yield f"sqlite:///{directory / 'bench.db'}"
+        return
+    schema = f"maitre_bench_{os.getpid()}"
+    base = make_engine(postgres)
+    with base.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{postgres}{'&' if '?' in postgres else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with base.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        base.dispose()
+
+
 def python_child(*args: str) -> list[str]:
     """argv for a child Python running a bench module, with this checkout importable."""
     return [sys.executable, *args]
