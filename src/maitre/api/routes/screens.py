@@ -20,7 +20,7 @@ import contextlib
 import json
 import logging
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
@@ -145,7 +145,7 @@ async def _feed(
             def direct(alert: AlertRead) -> bool:
                 nonlocal last
                 if alert.seq > last:  # else already in the opening frames
-                    if not write(encoded(alert)[1]):
+                    if not write(encoded(alert).frame):
                         return False
                     last = alert.seq
                 return True
@@ -154,7 +154,7 @@ async def _feed(
         while (alert := await sub.queue.get()) is not None:
             sub.sending = True
             if alert.seq > last:
-                await _send(websocket, encoded(alert)[0])
+                await _send(websocket, encoded(alert).text)
                 last = alert.seq
             sub.sending = False
         if sub.overflowed.is_set():
@@ -225,22 +225,26 @@ async def _receive_json(websocket: WebSocket) -> dict[str, Any]:
     return msg
 
 
+class Encoded(NamedTuple):
+    text: str  # the alert frame's JSON, for the ASGI path
+    frame: bytes  # the same as a complete websocket frame, server → screen, for the direct path
+
+
 # Each alert's frame, encoded once for all the screens it goes to (keyed by the object, which
 # every screen's queue shares; the alert is kept so its id cannot be reused while cached).
-_FRAMES: OrderedDict[int, tuple[AlertRead, str, bytes]] = OrderedDict()
+_FRAMES: OrderedDict[int, tuple[AlertRead, Encoded]] = OrderedDict()
 FRAMES_CACHED = 64
 
 
-def encoded(alert: AlertRead) -> tuple[str, bytes]:
-    """The alert's frame: its JSON text, and the same as a complete websocket frame (server → screen)."""
+def encoded(alert: AlertRead) -> Encoded:
     cached = _FRAMES.get(id(alert))
     if cached is not None and cached[0] is alert:
-        return cached[1], cached[2]
+        return cached[1]
     text = json.dumps({"type": "alert", **alert.model_dump(mode="json")})
     # Unmasked (servers never mask) and uncompressed (valid with permessage-deflate too: only a
     # frame marked RSV1 is inflated), so the same bytes are a valid frame on every screen's socket.
     frame = Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
-    _FRAMES[id(alert)] = (alert, text, frame)
+    _FRAMES[id(alert)] = (alert, Encoded(text, frame))
     if len(_FRAMES) > FRAMES_CACHED:
         _FRAMES.popitem(last=False)
-    return text, frame
+    return _FRAMES[id(alert)][1]
