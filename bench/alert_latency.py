@@ -7,6 +7,7 @@ batch that completes the dwell, timed from its publish to the `greet` frame on a
 
     uv run python bench/alert_latency.py           # 200 greetings, 20,000 sightings/s of background load
     uv run python bench/alert_latency.py --guests 5 --rate 2000    # smoke run
+    uv run python bench/alert_latency.py --postgres postgresql+psycopg://postgres@127.0.0.1/test
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import websockets
-
 from bench import rig
+from bench.screen_client import Audience
 from maitre import wire
 from maitre.auth import StaffRole, TokenSigner
+from maitre.db import make_engine
 from maitre.mqtt import BrokerAddress, make_client
 
 SECRET = "bench-secret-key-not-for-production"  # noqa: S105 (a throwaway key for a throwaway service)
@@ -77,21 +78,23 @@ def load(url: str, rate: float, bands: list[str]) -> None:
 @dataclass
 class Service:
     base: str
-    ws: str
+    http: tuple[str, int]
     signer: TokenSigner
     broker: BrokerAddress
 
 
 @contextlib.asynccontextmanager
-async def running_service(directory: Path, guests: int, bands: int) -> AsyncIterator[Service]:
-    """Broker, seeded SQLite and `maitre serve` on free ports; ready when /readyz says so."""
-    with rig.mosquitto(directory) as broker:
-        engine = rig.sqlite_engine(directory)
+async def running_service(
+    directory: Path, guests: int, bands: int, postgres: str | None = None
+) -> AsyncIterator[Service]:
+    """Broker, seeded database and `maitre serve` on free ports; ready when /readyz says so."""
+    with rig.mosquitto(directory) as broker, rig.database(directory, postgres) as database_url:
+        engine = make_engine(database_url)
         rig.seed(engine, bands, reservations=guests)
         engine.dispose()
         port = rig.free_port()
         env = rig.child_env() | {
-            "MAITRE_DATABASE_URL": f"sqlite:///{directory / 'bench.db'}",
+            "MAITRE_DATABASE_URL": database_url,
             "MAITRE_MQTT_URL": f"mqtt://{broker.host}:{broker.port}",
             "MAITRE_HTTP_PORT": str(port),
             "MAITRE_SECRET_KEY": SECRET,
@@ -116,7 +119,7 @@ async def running_service(directory: Path, guests: int, bands: int) -> AsyncIter
                     err = log.read_text()
                     raise RuntimeError(f"maitre serve did not become ready:\n{err[-3000:]}")
                 await asyncio.sleep(0.1)
-            yield Service(base, base.replace("http", "ws"), TokenSigner(SECRET.encode()), broker)
+            yield Service(base, ("127.0.0.1", port), TokenSigner(SECRET.encode()), broker)
         finally:
             proc.terminate()
             try:
@@ -126,29 +129,33 @@ async def running_service(directory: Path, guests: int, bands: int) -> AsyncIter
                 proc.wait(10)
 
 
-async def open_screens(service: Service, count: int) -> list[websockets.ClientConnection]:
+def is_greeting(message: bytes) -> bool:
+    """A greet alert frame (cheap enough to run on every message at a thousand screens)."""
+    return b'"kind": "greet"' in message or b'"kind":"greet"' in message
+
+
+async def open_screens(service: Service, count: int) -> Audience:
+    """`count` host screens, each past its hello and opening snapshot."""
     token = service.signer.issue(rig.VENUE, StaffRole.HOST, 1)
-    screens = []
+    hello = json.dumps({"type": "hello", "token": token, "since": 0})
+    host, port = service.http
+    audience = Audience(is_greeting)
     for _ in range(count):
-        ws = await websockets.connect(f"{service.ws}/ws/{rig.VENUE}/host", max_queue=None, open_timeout=60)
-        await ws.send(json.dumps({"type": "hello", "token": token, "since": 0}))
-        opening = json.loads(await ws.recv())
-        assert opening["type"] in ("snapshot", "resume")
-        screens.append(ws)
-    return screens
+        opening = await audience.join(host, port, f"/ws/{rig.VENUE}/host", hello)
+        assert opening is not None and json.loads(opening)["type"] in ("snapshot", "resume"), opening[:200]
+    return audience
 
 
-async def greet_frame(ws: websockets.ClientConnection, band_guest: int) -> float:
-    """When the next greeting arrives at this screen (perf_counter seconds)."""
-    while True:
-        msg = json.loads(await ws.recv())
-        if msg.get("type") == "alert" and msg.get("kind") == "greet":
-            return time.perf_counter()
+def check_greetings(got: list[tuple[float, bytes]], screens: int, name: str) -> None:
+    """Every screen got the whole greet frame for this guest (checked after the round, off the clock)."""
+    assert len(got) == screens, f"{len(got)} of {screens} screens got the greeting"
+    for _, message in got:
+        frame = json.loads(message)
+        assert frame["type"] == "alert" and frame["kind"] == "greet", frame
+        assert frame["payload"]["name"] == name, (frame["payload"]["name"], name)
 
 
-async def walk_in(
-    service: Service, bands: list[str], screens: list[websockets.ClientConnection]
-) -> list[list[float]]:
+async def walk_in(service: Service, bands: list[str], audience: Audience) -> list[list[float]]:
     """Each band walks up in turn; per band, every screen's latency from the decisive publish."""
     address = service.broker
     client = make_client(address, client_id=f"bench-probe-{os.getpid()}")
@@ -179,11 +186,12 @@ async def walk_in(
             send(band, now - 0.6)
             send(band, now - 0.3)
             await asyncio.sleep(0.4)  # both taken in; the next batch completes the dwell
-            waiters = [asyncio.create_task(greet_frame(ws, i)) for ws in screens]
+            audience.expect()
             started = time.perf_counter()
             await asyncio.to_thread(send, band, time.time())
-            done = await asyncio.wait_for(asyncio.gather(*waiters), 30)
-            results.append([(t - started) * 1000 for t in done])
+            got = await audience.arrivals(30)
+            results.append([(at - started) * 1000 for at, _ in got])
+            check_greetings(got, len(audience.screens), rig.guest_name(i))
             await asyncio.sleep(0.1)
     finally:
         client.disconnect()
@@ -234,13 +242,18 @@ async def bare_round_trips(broker: BrokerAddress, count: int) -> list[float]:
 
 
 async def measure(
-    guests: int, screens: int, rate: float, bands: int, bare: list[float] | None = None
-) -> tuple[list[float], list[float]]:
-    """(per-greeting latency at the first screen, every screen's latency), milliseconds.
+    guests: int,
+    screens: int,
+    rate: float,
+    bands: int,
+    bare: list[float] | None = None,
+    postgres: str | None = None,
+) -> tuple[list[float], list[float], list[list[float]]]:
+    """(per-greeting latency at the first screen, every screen's latency, the same per greeting), ms.
 
     With `bare`, also fills it with bare MQTT round trips taken under the same background load."""
     with rig.workdir() as directory:
-        async with running_service(directory, guests, bands) as service:
+        async with running_service(directory, guests, bands, postgres) as service:
             ids = [rig.band_id(i) for i in range(bands)]
             loader = None
             if rate > 0:
@@ -263,19 +276,18 @@ async def measure(
                     env=rig.child_env(),
                 )
                 await asyncio.sleep(2.0)  # the load is flowing
-            opened = await open_screens(service, screens)
+            audience = await open_screens(service, screens)
             try:
-                per_greet = await walk_in(service, ids[:guests], opened)
+                per_greet = await walk_in(service, ids[:guests], audience)
                 if bare is not None:
                     bare += await bare_round_trips(service.broker, guests)
             finally:
                 if loader is not None:
                     loader.terminate()
                     loader.wait(10)
-                for ws in opened:
-                    await ws.close()
+                audience.close()
     first = [min(row) for row in per_greet]
-    return first, [x for row in per_greet for x in row]
+    return first, [x for row in per_greet for x in row], per_greet
 
 
 def main() -> None:
@@ -291,16 +303,22 @@ def main() -> None:
     parser.add_argument(
         "--bands", type=int, default=10_000, help="tracked bands (the load uses all but the guests')"
     )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="serve from PostgreSQL (in a schema of this run's own, dropped after) instead of SQLite",
+    )
     args = parser.parse_args()
     if args.role == "load":
         load(args.url, args.rate, [rig.band_id(i) for i in range(args.guests, args.bands)])
         return
     bare: list[float] = []
-    latencies, _ = asyncio.run(measure(args.guests, 1, args.rate, args.bands, bare))
+    latencies, _, _ = asyncio.run(measure(args.guests, 1, args.rate, args.bands, bare, args.postgres))
     p50, p99 = rig.percentile(latencies, 50), rig.percentile(latencies, 99)
+    database = "PostgreSQL" if args.postgres else "SQLite"
     print(
         f"\n{args.guests} greetings, one host screen, {args.rate:,.0f} sightings/s of background load "
-        f"({args.bands:,} tracked bands), `maitre serve` on SQLite, {os.cpu_count()} CPUs\n"
+        f"({args.bands:,} tracked bands), `maitre serve` on {database}, {os.cpu_count()} CPUs\n"
     )
     print(
         rig.table(

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from maitre.api.app import create_app
+from maitre.api.screen_socket import PER_MESSAGE_DEFLATE, ScreenSocketProtocol
 from maitre.auth import StaffRole, TokenSigner
 from maitre.config import Settings
 from maitre.db import create_schema, make_engine
@@ -220,7 +221,15 @@ async def live_service(
     port = port or free_port()
     app = create_app(make_settings(**settings), broker, engine=engine)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            ws=ScreenSocketProtocol,
+            ws_per_message_deflate=PER_MESSAGE_DEFLATE,
+        )
     )
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -6,8 +6,9 @@ import json
 from datetime import timedelta
 
 import httpx
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from maitre.alerts.store import append_alert
 from maitre.models import Alert, AlertKind, GuestArrival, Preference, ScreenRole, Venue, utcnow
@@ -113,7 +114,11 @@ async def test_retention_purges_location_records_older_than_the_setting(engine: 
                     s, venue, ScreenRole.HOST, AlertKind.APPROACHING, booking.reservation_id, payload
                 )
                 assert alert is not None
-                alert.created_at = at
+                s.execute(  # backdated: append_alert writes it now
+                    update(Alert)
+                    .where(col(Alert.venue_id) == venue.id, col(Alert.seq) == alert.seq)
+                    .values(created_at=at)
+                )
             s.commit()
         r = await staff.post("/api/venues/bistro/retention/purge")
         assert r.json() == {"guest_arrivals": 1, "approach_alerts": 1}

@@ -15,7 +15,7 @@ import pytest
 import websockets
 from sqlalchemy.engine import Engine
 
-from maitre.alerts.hub import SUBSCRIBER_BACKLOG, AlertHub
+from maitre.alerts.hub import SUBSCRIBER_BACKLOG, AlertHub, Subscription
 from maitre.api.routes import screens
 from maitre.auth import StaffRole
 from maitre.models import AlertKind, AlertRead, ScreenRole
@@ -200,6 +200,45 @@ def test_hub_drops_a_subscriber_that_stops_reading_and_feeds_the_rest() -> None:
     assert stuck.overflowed.is_set()
     assert hub.connected() == 1
     assert got == list(range(1, SUBSCRIBER_BACKLOG + 50))
+
+
+async def test_alerts_keep_their_order_when_a_screen_cannot_take_one_at_once() -> None:
+    hub = AlertHub()
+    sub = hub.subscribe("bistro", "host")
+    written: list[int] = []
+    full = False
+
+    def direct(alert: AlertRead) -> bool:
+        if full:
+            return False
+        written.append(alert.seq)
+        return True
+
+    sub.direct = direct
+    hub.publish(_alert(1))
+    full = True  # its socket is backed up: 2 waits in the queue ...
+    hub.publish(_alert(2))
+    full = False  # ... and 3 waits behind it, although the socket could take it now
+    hub.publish(_alert(3))
+    assert written == [1]
+    assert _queued(sub) == [2, 3]
+    sub.sending = True  # the screen is sending 3; 4 must not overtake it
+    hub.publish(_alert(4))
+    sub.sending = False
+    hub.publish(_alert(5))  # 4 is still queued: so is 5
+    assert written == [1]
+    assert _queued(sub) == [4, 5]
+    hub.publish(_alert(6))  # caught up: written at once again
+    assert written == [1, 6]
+
+
+def _queued(sub: Subscription) -> list[int]:
+    out = []
+    while not sub.queue.empty():
+        alert = sub.queue.get_nowait()
+        assert alert is not None
+        out.append(alert.seq)
+    return out
 
 
 async def test_screen_that_stops_reading_is_dropped_without_slowing_the_others(

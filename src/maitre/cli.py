@@ -137,6 +137,7 @@ def _serve(settings: object) -> int:
     import uvicorn
 
     from maitre.api.app import create_app
+    from maitre.api.screen_socket import PER_MESSAGE_DEFLATE, ScreenSocketProtocol
     from maitre.broker import start_embedded_broker
     from maitre.config import EMBEDDED, Settings
     from maitre.mqtt import BrokerAddress
@@ -165,6 +166,8 @@ def _serve(settings: object) -> int:
             port=settings.http_port,
             ssl_certfile=settings.http_ssl_certfile,
             ssl_keyfile=settings.http_ssl_keyfile,
+            ws=ScreenSocketProtocol,
+            ws_per_message_deflate=PER_MESSAGE_DEFLATE,
             # JSON logs: uvicorn's loggers go through the root handler instead of their own format.
             log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
         )

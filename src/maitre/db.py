@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
 from collections.abc import Iterator
@@ -10,7 +11,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import event, inspect
+from sqlalchemy import Insert, Table, event, inspect, literal_column
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -39,6 +41,11 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             if ":memory:" not in url:
                 cur.execute("PRAGMA journal_mode=WAL")
+                # WAL + NORMAL (as the gateway's spool): a commit is in the WAL before it returns, so
+                # it survives the process dying; only a power cut can lose the last few, and an
+                # fsync per greeting was a third of its transaction. A screen whose log is then
+                # ahead of the venue's gets a fresh snapshot.
+                cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
         return engine
@@ -145,6 +152,33 @@ def new_revision(message: str) -> Path:
             engine.dispose()
     assert script is not None and not isinstance(script, list)
     return Path(script.path)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The model's table, for Core statements (an ORM-enabled insert costs more to compile and run)."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
+
+
+@functools.cache
+def _insert_new_statement(model: type[SQLModel], dialect: str, unique: tuple[str, ...]) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table_of(model)).on_conflict_do_nothing(index_elements=unique)
+    # A row back, rather than rowcount: with PostgreSQL's implicit RETURNING the rowcount is -1.
+    return statement.returning(literal_column("1"))
+
+
+def insert_new(
+    session: Session, model: type[SQLModel], values: dict[str, object], unique: tuple[str, ...]
+) -> bool:
+    """Insert a row unless one with the same `unique` columns exists; True if it was inserted.
+
+    One statement (INSERT … ON CONFLICT DO NOTHING, SQLite and PostgreSQL), where catching the
+    IntegrityError needs a savepoint around the insert: three round trips.
+    """
+    statement = _insert_new_statement(model, session.get_bind().dialect.name, unique)
+    return session.connection().execute(statement, values).first() is not None
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from firmware_sim.venue import bistro_layout
 from gateway.agent import GatewayAgent
 from gateway.sources.simulated import SimulatedSource
 from maitre.api.app import create_app
+from maitre.api.screen_socket import PER_MESSAGE_DEFLATE, ScreenSocketProtocol
 from maitre.auth import StaffRole
 from maitre.broker import start_embedded_broker
 from maitre.config import EMBEDDED, Settings
@@ -69,7 +70,13 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
     app = create_app(settings, address, engine=engine)
     server = uvicorn.Server(
         uvicorn.Config(
-            app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on"
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+            lifespan="on",
+            ws=ScreenSocketProtocol,
+            ws_per_message_deflate=PER_MESSAGE_DEFLATE,
         )
     )
     agents = [GatewayAgent(layout.venue, g.name, address) for g in layout.gateways]

@@ -42,6 +42,11 @@ log = logging.getLogger("maitre.service")
 ALL_VENUES = "*"  # the ingest session of an instance that serves every venue
 # After an approach that changed nothing, that band's approaches skip matching for this long.
 QUIET_APPROACH_SECONDS = 30.0
+# Ingest lets other tasks run at least this often while it works through a backlog of batches.
+INGEST_SLICE_SECONDS = 0.002
+# While a matching transaction runs in its worker thread, ingest holds off (up to this long): both
+# need the GIL, and a greeting is worth more than a few ms of sightings, which wait in the inbox.
+MATCHING_FIRST_SECONDS = 0.05
 
 
 class _Queued(NamedTuple):
@@ -113,6 +118,8 @@ class VenueService:
         # before approaches (a greeting must not wait behind heads-ups), in order within each.
         self._events: asyncio.PriorityQueue[_Queued] = asyncio.PriorityQueue()
         self._queued = itertools.count()
+        self._matching_idle = asyncio.Event()  # clear while a matching transaction runs
+        self._matching_idle.set()
         # (venue, band) whose last approach changed nothing: more approaches skip the database a while.
         self._quiet_approaches: dict[tuple[str, str], float] = {}
         self._expected: set[int] = set()  # queued approaches already found worth matching, by order
@@ -278,18 +285,30 @@ class VenueService:
     async def _ingest_loop(self, ingress: MqttIngress) -> None:
         inbox, ack, handle = ingress.inbox, ingress.ack, self.ingest.handle
         queue, worth = self._queue, self._worth_matching
+        clock = time.perf_counter
+        yielded = clock()
+        idle = self._matching_idle
         while True:
             topic, payload, token = await inbox.get()
+            if not idle.is_set():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(MATCHING_FIRST_SECONDS):
+                        await idle.wait()
             events = [e for e in handle(topic, payload) if worth(e)]
             if not events:
                 ack(token)
-                continue
-            # Acknowledged with the event handled last, once it is recorded: killed before then,
-            # the broker resends the batch to the next start.
-            events.sort(key=lambda e: e.kind == "approaching")
-            for event in events[:-1]:
-                queue(event, None)
-            queue(events[-1], functools.partial(ack, token))
+            else:
+                # Acknowledged with the event handled last, once it is recorded: killed before then,
+                # the broker resends the batch to the next start.
+                events.sort(key=lambda e: e.kind == "approaching")
+                for event in events[:-1]:
+                    queue(event, None)
+                queue(events[-1], functools.partial(ack, token))
+            # A get from a non-empty queue does not suspend, so a backlog would hold back matching
+            # and the screens until it is drained: let them in after events, and every slice.
+            if events or clock() - yielded > INGEST_SLICE_SECONDS:
+                await asyncio.sleep(0)
+                yielded = clock()
 
     async def _arrivals_loop(self) -> None:
         while True:
@@ -359,15 +378,18 @@ class VenueService:
         attempt = 0
         while True:
             attempt += 1
+            self._matching_idle.clear()
             try:
                 return await self.hub.record(functools.partial(self.arrivals.handle, event))
             except OperationalError as exc:
                 log.warning("database unavailable handling %s (attempt %d): %s", event.kind, attempt, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
             except Exception:
                 log.exception("could not handle presence event %s", event)
                 return []
+            finally:
+                self._matching_idle.set()  # not paused while we wait to try again
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     async def _housekeeping_loop(self) -> None:
         tick = 0

@@ -18,7 +18,7 @@ SUBSCRIBER_BACKLOG = 256
 class Subscription:
     """One screen's alerts, in order; None once it is closed (by the hub on overflow, or `close`)."""
 
-    __slots__ = ("overflowed", "queue", "role", "venue")
+    __slots__ = ("direct", "overflowed", "queue", "role", "sending", "venue")
 
     def __init__(self, venue: str, role: str) -> None:
         self.venue = venue
@@ -26,9 +26,15 @@ class Subscription:
         # Bounded by the hub (SUBSCRIBER_BACKLOG), so that the closing None always fits.
         self.queue: asyncio.Queue[AlertRead | None] = asyncio.Queue()
         self.overflowed = asyncio.Event()
+        # Set by the screen once it is caught up: delivers an alert at once, or says it cannot
+        # (then the alert is queued). Used only while nothing is queued or being sent, so that
+        # alerts keep their order.
+        self.direct: Callable[[AlertRead], bool] | None = None
+        self.sending = False  # the screen's reader has taken an alert from the queue and is sending it
 
     def close(self) -> None:
         """Wake the reader with None: nothing more comes."""
+        self.direct = None
         self.queue.put_nowait(None)
 
 
@@ -69,7 +75,10 @@ class AlertHub:
         """Queue the alert for every matching screen; returns how many got it."""
         delivered = 0
         for sub in list(self._subs.get((alert.venue, alert.role.value), ())):
-            if sub.queue.qsize() < SUBSCRIBER_BACKLOG:
+            direct = sub.direct
+            if direct is not None and not sub.sending and sub.queue.empty() and direct(alert):
+                delivered += 1
+            elif sub.queue.qsize() < SUBSCRIBER_BACKLOG:
                 sub.queue.put_nowait(alert)
                 delivered += 1
             else:

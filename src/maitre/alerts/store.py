@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
-from maitre.models import Alert, AlertKind, AlertRead, ScreenRole, Venue
+from maitre.db import insert_new, table_of
+from maitre.models import Alert, AlertKind, AlertRead, ScreenRole, Venue, utcnow
+
+_INSERTED = ("venue_id", "seq", "role", "kind", "reservation_id", "dedupe_key", "payload", "created_at")
+# Built once, from the tables' own columns (no ORM in the way): building a statement and its
+# cache key costs more than SQLite takes to run it.
+_VENUES = table_of(Venue)
+_VENUE_ROW = update(_VENUES).where(_VENUES.c.id == bindparam("venue"))
+_BUMP = _VENUE_ROW.values(alert_seq=_VENUES.c.alert_seq + 1).returning(_VENUES.c.alert_seq)
+_UNBUMP = _VENUE_ROW.values(alert_seq=_VENUES.c.alert_seq - 1)
+_INSERT = insert(table_of(Alert))
+_BY_KEY = select(Alert).where(
+    col(Alert.venue_id) == bindparam("venue"), col(Alert.dedupe_key) == bindparam("key")
+)
 
 
 def append_alert(
@@ -20,41 +32,36 @@ def append_alert(
 ) -> Alert | None:
     """Add an alert with the venue's next sequence number; None if its dedupe key was already used.
 
-    The sequence counter is bumped with an UPDATE … RETURNING inside the caller's transaction,
-    so concurrent writers serialise on the venue row and numbers are never reused.
+    The counter is bumped with an UPDATE … RETURNING inside the caller's transaction, which holds
+    the venue row (SQLite: the write lock) until commit: concurrent writers serialise there and
+    numbers are never reused. A taken dedupe key is found by the insert itself (ON CONFLICT DO
+    NOTHING); no other writer can have taken a number since our bump, so it is simply undone.
     """
     assert venue.id is not None
-    if dedupe_key is not None and find_alert(session, venue, dedupe_key) is not None:
-        return None
-    try:
-        with session.begin_nested():
-            seq = session.execute(
-                update(Venue)
-                .where(col(Venue.id) == venue.id)
-                .values(alert_seq=col(Venue.alert_seq) + 1)
-                .returning(col(Venue.alert_seq))
-            ).scalar_one()
-            alert = Alert(
-                venue_id=venue.id,
-                seq=seq,
-                role=role,
-                kind=kind,
-                reservation_id=reservation_id,
-                dedupe_key=dedupe_key,
-                payload=payload,
-            )
-            session.add(alert)
-            session.flush()
-    except IntegrityError:
-        # A concurrent writer issued it first; the savepoint rolled our seq bump back too.
+    connection = session.connection()
+    seq = connection.execute(_BUMP, {"venue": venue.id}).scalar_one()
+    alert = Alert(
+        venue_id=venue.id,
+        seq=seq,
+        role=role,
+        kind=kind,
+        reservation_id=reservation_id,
+        dedupe_key=dedupe_key,
+        payload=payload,
+        created_at=utcnow(),
+    )
+    # Written with Core, not added to the session: the ORM's unit of work costs more than the insert.
+    row = {name: getattr(alert, name) for name in _INSERTED}
+    if dedupe_key is None:
+        connection.execute(_INSERT, row)
+    elif not insert_new(session, Alert, row, ("venue_id", "dedupe_key")):
+        connection.execute(_UNBUMP, {"venue": venue.id})
         return None
     return alert
 
 
 def find_alert(session: Session, venue: Venue, dedupe_key: str) -> Alert | None:
-    return session.exec(
-        select(Alert).where(Alert.venue_id == venue.id, Alert.dedupe_key == dedupe_key)
-    ).first()
+    return session.exec(_BY_KEY, params={"venue": venue.id, "key": dedupe_key}).first()
 
 
 def lock_venue_log(session: Session, venue: Venue) -> None:

@@ -39,8 +39,9 @@ def followups_csv(session: Session, venue: Venue, start: datetime, end: datetime
     for reservation, guest in rows:
         latest[int(guest.id or 0)] = (reservation, guest)  # one row per guest: their latest visit
     for reservation, guest in latest.values():
-        p = profile(session, guest, rules, today=True)  # the visit being followed up was the occasion
         prefs = session.get(Preference, guest.id)
+        # The visit being followed up was the occasion.
+        p = profile(session, guest, rules, occasion=prefs.occasion if prefs else None)
         offer = rules.offers.offer_for(venue.slug, p.tags)
         writer.writerow(
             [

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, or_, select
 
 from maitre.guests.offers import OfferRules
@@ -44,41 +45,62 @@ class Profile:
     tags: list[str]
 
 
+# Built once (see hospitality/arrivals.py); the greet card reads a guest's history before tonight.
+_HISTORY = (
+    select(Reservation, Venue)
+    .join(Venue, col(Reservation.venue_id) == Venue.id)
+    .where(
+        or_(
+            col(Reservation.guest_id) == bindparam("guest_id"),
+            col(Reservation.id).in_(
+                select(PartyMember.reservation_id).where(col(PartyMember.guest_id) == bindparam("guest_id"))
+            ),
+        ),
+        col(Reservation.status).in_(VISITED),
+    )
+    .order_by(col(Reservation.at).desc())
+)
+_HISTORY_BEFORE = _HISTORY.where(col(Reservation.at) < bindparam("before"))
+
+
 def visit_history(session: Session, guest_id: int, before: datetime | None = None) -> list[Visit]:
     """The guest's visits, any venue, booked or as a party member, newest first."""
-    member_of = select(PartyMember.reservation_id).where(PartyMember.guest_id == guest_id)
-    query = (
-        select(Reservation, Venue)
-        .join(Venue, col(Reservation.venue_id) == Venue.id)
-        .where(
-            or_(Reservation.guest_id == guest_id, col(Reservation.id).in_(member_of)),
-            col(Reservation.status).in_(VISITED),
-        )
-    )
-    if before is not None:
-        query = query.where(col(Reservation.at) < before)
+    query, params = (_HISTORY, {}) if before is None else (_HISTORY_BEFORE, {"before": before})
+    found = session.exec(query, params={"guest_id": guest_id, **params}).all()
+    items: dict[int, list[PreOrderItem]] = {}
+    if found:  # every visit's items in one query
+        ids = [row_id(reservation) for reservation, _ in found]
+        for item in session.exec(
+            select(PreOrderItem)
+            .where(col(PreOrderItem.reservation_id).in_(ids))
+            .order_by(col(PreOrderItem.id))
+        ):
+            items.setdefault(item.reservation_id, []).append(item)
     visits = []
-    for reservation, venue in session.exec(query.order_by(col(Reservation.at).desc())):
-        rid = row_id(reservation)
-        items = list(session.exec(select(PreOrderItem).where(PreOrderItem.reservation_id == rid)))
+    for reservation, venue in found:
+        ordered = items.get(row_id(reservation), [])
         visits.append(
             Visit(
-                rid,
+                row_id(reservation),
                 venue.slug,
                 venue.name,
                 reservation.at,
                 reservation.party_size,
-                [i.name for i in items],
-                sum(i.price_cents * i.quantity for i in items),
+                [i.name for i in ordered],
+                sum(i.price_cents * i.quantity for i in ordered),
             )
         )
     return visits
 
 
 def profile(
-    session: Session, guest: Guest, rules: TagRules, before: datetime | None = None, today: bool = False
+    session: Session,
+    guest: Guest,
+    rules: TagRules,
+    before: datetime | None = None,
+    occasion: str | None = None,
 ) -> Profile:
-    """History and what follows from it; `today` when the guest is here now (for "celebrating")."""
+    """History and what follows from it; `occasion`: what the guest, here today, is celebrating."""
     visits = visit_history(session, row_id(guest), before)
     counts: Counter[str] = Counter()
     for v in visits:
@@ -86,7 +108,6 @@ def profile(
     favourites = [name for name, _ in counts.most_common(5)]
     usual = favourites[0] if favourites and counts[favourites[0]] >= USUAL_AFTER_VISITS else None
     spend = sum(v.spend_cents for v in visits)
-    prefs = session.get(Preference, guest.id)
     tags = []
     if not visits:
         tags.append("first_visit")
@@ -94,7 +115,7 @@ def profile(
         tags.append("regular")
     if len(visits) >= rules.vip_visits or (rules.vip_spend_cents and spend >= rules.vip_spend_cents):
         tags.append("vip")
-    if today and prefs is not None and prefs.occasion:
+    if occasion:
         tags.append("celebrating")
     return Profile(visits, favourites, usual, spend, tags)
 
@@ -109,13 +130,20 @@ def suggestion(p: Profile, ordered: list[str]) -> str | None:
 
 
 def greet_extras(
-    session: Session, guest: Guest, reservation: Reservation, venue: str, rules: TagRules
+    session: Session,
+    guest: Guest,
+    prefs: Preference | None,
+    reservation: Reservation,
+    ordered: list[str],
+    venue: str,
+    rules: TagRules,
 ) -> dict[str, object]:
-    """Tags, a suggestion, and (with marketing consent only) an offer, for the greet card."""
-    p = profile(session, guest, rules, before=reservation.at, today=True)
-    ordered = list(
-        session.exec(select(PreOrderItem.name).where(PreOrderItem.reservation_id == reservation.id))
-    )
+    """Tags, a suggestion, and (with marketing consent only) an offer, for the greet card.
+
+    `ordered`: the names of the party's pre-ordered dishes, which the caller has read already.
+    """
+    occasion = prefs.occasion if prefs else None
+    p = profile(session, guest, rules, before=reservation.at, occasion=occasion)
     offer = rules.offers.offer_for(venue, p.tags) if guest.consent_marketing else None
     return {
         "tags": p.tags,

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlalchemy import Integer, bindparam, union
+from sqlmodel import Session, and_, col, func, select
 
 from maitre.models import Guest, GuestArrival, PartyMember, Preference, Reservation, ReservationStatus
 
@@ -71,38 +72,53 @@ class Party:
         return [m for m in self.members if (m.guest.consent_kitchen if kitchen else m.guest.consent_greeting)]
 
 
-def load_party(session: Session, reservation: Reservation) -> Party:
-    guest_ids = [reservation.guest_id] + [
-        g
-        for g in session.exec(
-            select(PartyMember.guest_id)
-            .where(PartyMember.reservation_id == reservation.id)
-            .order_by(col(PartyMember.id))
-        )
-        if g != reservation.guest_id
-    ]
-    arrived = set(
-        session.exec(select(GuestArrival.guest_id).where(GuestArrival.reservation_id == reservation.id))
+# Built once, as the arrivals' statements (hospitality/arrivals.py).
+_MEMBERS = (
+    select(Guest, Preference, PartyMember.id, GuestArrival.id)
+    .outerjoin(Preference, col(Preference.guest_id) == Guest.id)
+    .outerjoin(
+        PartyMember,
+        and_(col(PartyMember.guest_id) == Guest.id, col(PartyMember.reservation_id) == bindparam("rid")),
     )
-    members = []
-    for guest_id in guest_ids:
-        guest = session.get(Guest, guest_id)
-        if guest is not None:
-            members.append(Member(guest, session.get(Preference, guest_id), guest_id in arrived))
-    return Party(reservation, members)
+    .outerjoin(
+        GuestArrival,
+        and_(col(GuestArrival.guest_id) == Guest.id, col(GuestArrival.reservation_id) == bindparam("rid")),
+    )
+    # IN (booker ∪ members) rather than OR: an OR across the joins scans every guest.
+    .where(
+        col(Guest.id).in_(
+            union(
+                select(bindparam("booker", type_=Integer)),
+                select(PartyMember.guest_id).where(col(PartyMember.reservation_id) == bindparam("rid")),
+            )
+        )
+    )
+)
+_VISITS = (
+    select(func.count())
+    .select_from(Reservation)
+    .where(
+        col(Reservation.guest_id) == bindparam("guest_id"),
+        col(Reservation.status).in_(VISITED),
+        col(Reservation.at) < bindparam("before"),
+    )
+)
+
+
+def load_party(session: Session, reservation: Reservation) -> Party:
+    """The party in one query: each member with their preferences and whether they have arrived."""
+    booker = reservation.guest_id
+    rows = session.exec(_MEMBERS, params={"rid": reservation.id, "booker": booker}).all()
+    # The booker first, then the others in the order they were added.
+    ordered = sorted(rows, key=lambda row: (row[0].id != booker, row[2] or 0))
+    return Party(
+        reservation, [Member(guest, prefs, arrived is not None) for guest, prefs, _, arrived in ordered]
+    )
 
 
 def earlier_visits(session: Session, guest_id: int, before: datetime) -> int:
     """Reservations of this guest, at any venue, before `before`, that were seated or completed."""
-    return session.exec(
-        select(func.count())
-        .select_from(Reservation)
-        .where(
-            Reservation.guest_id == guest_id,
-            col(Reservation.status).in_(VISITED),
-            col(Reservation.at) < before,
-        )
-    ).one()
+    return session.exec(_VISITS, params={"guest_id": guest_id, "before": before}).one()
 
 
 def display_name(guest: Guest, prefs: Preference | None) -> str:

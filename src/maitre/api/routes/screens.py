@@ -20,14 +20,16 @@ import contextlib
 import json
 import logging
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
+from websockets.frames import Frame, Opcode
 
 from maitre.alerts.snapshot import opening_frames
 from maitre.alerts.store import alerts_since, to_read
 from maitre.api.deps import SessionDep, StaffDep, require_screen, venue_by_slug
+from maitre.api.screen_socket import FRAME_WRITER, FrameWriter
 from maitre.auth import InvalidToken, StaffClaims, TokenSigner
 from maitre.config import Settings
 from maitre.db import session_scope
@@ -135,11 +137,26 @@ async def _feed(
             await _send(websocket, json.dumps(frame))
         reader = asyncio.create_task(_read_client(websocket))
         reader.add_done_callback(lambda _: sub.close())  # the screen went away: stop waiting for alerts
-        # One await per alert and no task per alert: a thousand screens wake for every greeting.
+        write: FrameWriter | None = websocket.scope.get("extensions", {}).get(FRAME_WRITER, {}).get("write")
+        if write is not None:
+            # Caught up: from now on the hub writes each alert's frame straight to this socket,
+            # while it can take it; the queue below takes what it cannot.
+
+            def direct(alert: AlertRead) -> bool:
+                nonlocal last
+                if alert.seq > last:  # else already in the opening frames
+                    if not write(encoded(alert).frame):
+                        return False
+                    last = alert.seq
+                return True
+
+            sub.direct = direct
         while (alert := await sub.queue.get()) is not None:
-            if alert.seq > last:  # already in the opening frames
-                await _send(websocket, frame_text(alert))
+            sub.sending = True
+            if alert.seq > last:
+                await _send(websocket, encoded(alert).text)
                 last = alert.seq
+            sub.sending = False
         if sub.overflowed.is_set():
             raise ScreenClosed(CLOSE_TOO_SLOW, "too far behind; reconnect with since")
         reader.result()  # raises the reader's ScreenClosed, if it closed for a reason
@@ -208,18 +225,26 @@ async def _receive_json(websocket: WebSocket) -> dict[str, Any]:
     return msg
 
 
+class Encoded(NamedTuple):
+    text: str  # the alert frame's JSON, for the ASGI path
+    frame: bytes  # the same as a complete websocket frame, server → screen, for the direct path
+
+
 # Each alert's frame, encoded once for all the screens it goes to (keyed by the object, which
 # every screen's queue shares; the alert is kept so its id cannot be reused while cached).
-_FRAMES: OrderedDict[int, tuple[AlertRead, str]] = OrderedDict()
+_FRAMES: OrderedDict[int, tuple[AlertRead, Encoded]] = OrderedDict()
 FRAMES_CACHED = 64
 
 
-def frame_text(alert: AlertRead) -> str:
+def encoded(alert: AlertRead) -> Encoded:
     cached = _FRAMES.get(id(alert))
     if cached is not None and cached[0] is alert:
         return cached[1]
     text = json.dumps({"type": "alert", **alert.model_dump(mode="json")})
-    _FRAMES[id(alert)] = (alert, text)
+    # Unmasked (servers never mask) and uncompressed (valid with permessage-deflate too: only a
+    # frame marked RSV1 is inflated), so the same bytes are a valid frame on every screen's socket.
+    frame = Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
+    _FRAMES[id(alert)] = (alert, Encoded(text, frame))
     if len(_FRAMES) > FRAMES_CACHED:
         _FRAMES.popitem(last=False)
-    return text
+    return _FRAMES[id(alert)][1]
