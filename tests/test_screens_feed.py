@@ -16,6 +16,7 @@ import websockets
 from sqlalchemy.engine import Engine
 
 from maitre.alerts.hub import SUBSCRIBER_BACKLOG, AlertHub, Subscription
+from maitre.alerts.snapshot import service_day
 from maitre.api.routes import screens
 from maitre.auth import StaffRole
 from maitre.models import AlertKind, AlertRead, ScreenRole
@@ -34,7 +35,10 @@ async def test_new_screen_gets_todays_book_and_open_cards_as_of_one_seq(engine: 
     async with live_service(engine, None) as live, live.client() as client:
         venue_id = await seed_venue(client)
         sarah = await seed_guest(client, venue_id, "Sarah", allergies=("peanuts",))
-        paul = await seed_guest(client, venue_id, "Paul", reservation_in=timedelta(minutes=30))
+        # Later tonight, but inside the same service day whatever the hour the test runs at.
+        _, day_ends = service_day(datetime.now(UTC), "UTC")
+        later = min(timedelta(minutes=30), (day_ends - datetime.now(UTC)) / 2)
+        paul = await seed_guest(client, venue_id, "Paul", reservation_in=later)
         await seed_guest(client, venue_id, "Past", reservation_in=timedelta(days=-2))
         await seed_guest(client, venue_id, "Future", reservation_in=timedelta(days=2))
         first, opening = await open_screen(live.ws, live.token("host"))
