@@ -1,13 +1,11 @@
-"""The presence engine: filtered signal per band and gateway, fused into inside/outside and arrival.
+"""The presence engine: sightings in, presence events (approaching, arrived, left) out.
 
-Every gateway has a role. *door* gateways hang at the host stand, just inside; *approach*
-gateways hang outside, on the facade; *inside* gateways deeper in the room. A band is *arrived*
-when, for `dwell` seconds, it is close to a door gateway (`arrive_m`, from the filtered level and
-the path-loss model) **and** the door gateways hear it at least `inside_margin_db` louder than
-the approach gateways do: the facade stands between a passer-by and the door gateway, and
-between a guest inside and the approach gateway, so the difference flips as a guest walks in.
-When no door gateway hears the band (one died), inside gateways decide on the same rule.
-It is only gone again beyond `leave_m` or clearly outside, so a guest at the edge cannot flap.
+A venue with a model of its floor plan (`VenueModel`: gateway places, walls, what counts as
+inside) is decided here, one sighting at a time: a Kalman filter per band and gateway
+(kalman.py) and a track over the plan that fuses every gateway (grid.py). A band has *arrived*
+when the track puts it inside with probability `p_enter`, and is gone again below `p_leave` for
+`leave_s`. A venue without a model falls back to the role rule, a batch at a time
+(role_rule.py). Either way the door link's Kalman rate gives *approaching* and its ETA.
 """
 
 from __future__ import annotations
@@ -141,9 +139,6 @@ class PresenceEngine:
         else:
             return []  # older than what we have: a late duplicate, it changes nothing
         band.last_t = max(band.last_t, s.t)
-        role = self.roles.get((venue, gateway))
-        if role == APPROACH and not band.arrived and venue not in self.models:
-            return []  # the role rule: outside readings only ever hold an arrival back
         return self._decide(venue, s, band)
 
     def observe_batch(self, venue: str, gateway: str, sightings: Sequence[Sighting]) -> list[PresenceEvent]:
@@ -172,10 +167,8 @@ class PresenceEngine:
                 best[role] = (gw, level, k.rate)
         return best
 
-    def _grid(self, venue: str) -> VenueGrid | None:
-        model = self.models.get(venue)
-        if model is None:
-            return None
+    def _grid(self, venue: str) -> VenueGrid:
+        model = self.models[venue]
         cached = self._grids.get(venue)
         if cached is None or cached[0] is not model:
             cfg = self.config
@@ -192,62 +185,44 @@ class PresenceEngine:
         near = levels.get(DOOR) or levels.get(INSIDE)
         if near is None:
             return []
-        radius = cfg.arrive_m if DOOR in levels else cfg.inside_m
         gw, level, rate = near
         d = self.distance(level, 0.0)
         grid = self._grid(venue)
-        if grid is not None:
-            # Tracked from the moment a door or inside gateway hears it, however far: a track
-            # started only near the door would not know the band was walking along the street.
-            fresh = {g: k.x for g, k in band.links.items() if t - k.last_t <= cfg.stale_s}
-            if band.track is None:
-                band.track = track_start(grid, fresh, t)
-                fix = grid.locate(fresh)
-                band.p_inside = 0.1 * fix.p_inside if fix is not None else 0.0
-            else:
-                band.p_inside = track_update(
-                    grid, band.track, fresh, t, cfg.walk_speed, cfg.track_interval, cfg.evidence_weight
-                )
-            p = band.p_inside
-            inside = p >= cfg.p_enter
-            dwell = cfg.track_dwell
-            confidence = round(p, 2)
-            # Express the probability as the margin the role rule would use, so one state
-            # machine serves both: clearly outside below p_leave.
-            margin = cfg.inside_margin_db if p > cfg.p_leave else -cfg.inside_margin_db
+        # Tracked from the moment a door or inside gateway hears it, however far: a track
+        # started only near the door would not know the band was walking along the street.
+        fresh = {g: k.x for g, k in band.links.items() if t - k.last_t <= cfg.stale_s}
+        if band.track is None:
+            band.track = track_start(grid, fresh, t)
+            fix = grid.locate(fresh)
+            band.p_inside = 0.1 * fix.p_inside if fix is not None else 0.0
         else:
-            outside = levels.get(APPROACH)
-            # With no approach gateway hearing the band, the door level alone must carry the decision.
-            margin = level - outside[1] if outside is not None else cfg.inside_margin_db
-            inside = d <= radius and margin >= cfg.inside_margin_db
-            dwell = cfg.dwell
-            confidence = self._confidence(d, radius, margin)
+            band.p_inside = track_update(
+                grid, band.track, fresh, t, cfg.walk_speed, cfg.track_interval, cfg.evidence_weight
+            )
+        p = band.p_inside
         events: list[PresenceEvent] = []
         if not band.arrived:
-            if inside:
+            if p >= cfg.p_enter:
                 if band.inside_since is None:
                     band.inside_since = t
-                if t - band.inside_since >= dwell:
+                if t - band.inside_since >= cfg.track_dwell:
                     band.arrived = True
                     band.outside_since = None
-                    events.append(PresenceEvent(venue, s.id, "arrived", t, gw, round(d, 2), confidence))
+                    events.append(PresenceEvent(venue, s.id, "arrived", t, gw, round(d, 2), round(p, 2)))
             else:
                 band.inside_since = None
                 if not band.approaching and DOOR in levels:
                     self._approach(venue, s, band, gw, d, rate, events)
+        elif p <= cfg.p_leave:
+            # The track alone says "gone": a seated guest is far from the door, and that is fine.
+            if band.outside_since is None:
+                band.outside_since = t
+            if t - band.outside_since >= cfg.leave_s:
+                band.arrived = band.approaching = False
+                band.inside_since = None
+                events.append(PresenceEvent(venue, s.id, "left", t, gw, round(d, 2), 0.6))
         else:
-            # With a venue model the grid alone says "gone": a seated guest is far from the door.
-            far = d >= cfg.leave_m and grid is None
-            gone = far or margin <= -cfg.inside_margin_db
-            if gone:
-                if band.outside_since is None:
-                    band.outside_since = t
-                if t - band.outside_since >= cfg.leave_s:
-                    band.arrived = band.approaching = False
-                    band.inside_since = None
-                    events.append(PresenceEvent(venue, s.id, "left", t, gw, round(d, 2), 0.6))
-            else:
-                band.outside_since = None
+            band.outside_since = None
         return events
 
     def _approach(
@@ -271,13 +246,6 @@ class PresenceEngine:
         events.append(
             PresenceEvent(venue, s.id, "approaching", s.t, gw, round(d, 2), confidence, round(eta, 1))
         )
-
-    def _confidence(self, d: float, radius: float, margin: float) -> float:
-        """Higher the deeper inside the radius and the clearer the inside/outside margin."""
-        cfg = self.config
-        depth = (radius - d) / radius
-        clarity = (margin - cfg.inside_margin_db) / 12.0
-        return round(max(0.5, min(1.0, 0.5 + 0.25 * depth + 0.25 * clarity)), 2)
 
     def expire(self, now: float) -> int:
         """Forget bands unheard for forget_after seconds; returns how many were dropped."""

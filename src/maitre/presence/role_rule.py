@@ -1,10 +1,19 @@
-"""The role rule a batch at a time: each link's Kalman filter, and each band's arrival state, in arrays.
+"""The role rule, for a venue without a floor plan: a batch at a time, each link's state in arrays.
+
+Every gateway has a role. *door* gateways hang at the host stand; *approach* gateways outside,
+on the facade; *inside* gateways deeper in the room. A band is *arrived* when, for `dwell`
+seconds, it is close to a door gateway (`arrive_m`, from the filtered level and the path-loss
+model) **and** the door gateways hear it at least `inside_margin_db` louder than the approach
+gateways do: the facade stands between a passer-by and the door gateway, and between a guest
+inside and the approach gateway, so the difference flips as a guest walks in. When no door
+gateway hears the band (one died), inside gateways decide on the same rule. It is only gone
+again beyond `leave_m` or clearly outside, so a guest at the edge cannot flap.
 
 One table per venue: a row per band, a column per gateway. A batch from one gateway updates its
 links' filters and ranks every band's fresh links by role with array operations; only the few
 bands whose state may change (inside, going, coming closer) then take the state machine in
-Python, with the same float arithmetic as engine.py used one sighting at a time, so the events
-are the same. The rule itself is described in engine.py.
+Python, with the same float arithmetic as the per-sighting rule it replaced, so the events are
+the same (tests/presence_reference.py keeps that rule as the tests' oracle).
 """
 
 from __future__ import annotations
