@@ -1,11 +1,11 @@
 """Score presence-engine settings on recorded evenings: record each scenario once, replay many configs.
 
     uv run python bench/presence_tune.py [--seed-offset 1000] [--scenarios hard-shadowing ...]
-        [--variants defaults,evidence-0.8] [--jobs 2]
+        [--variants defaults,evidence-0.8] [--jobs 2] [--layout bistro-facade]
 
 Recording (simulate ▸ gateway decode ▸ aggregate ▸ encode) is the slow part, so each scenario's
 batches are cached in the temp directory (maitre-presence-tune/, ~40 MB an evening), keyed by
-name and seed; scoring a config is a replay through the real `Ingest` and `runner.score`,
+name, seed and layout; scoring a config is a replay through the real `Ingest` and `runner.score`,
 exactly as `maitre eval` does it. Tune on a seed offset (default 1000), never on the shipped
 seeds: those are for the published table.
 """
@@ -44,9 +44,9 @@ VARIANTS: dict[str, dict[str, object]] = {
 Batches = list[tuple[float, str, bytes]]
 
 
-def recording(name: str, offset: int) -> runner.Recording:
-    scenario = runner.with_seed_offset(load_scenario(name), offset)
-    path = CACHE / f"{name}-{scenario.seed}.msgpack"
+def recording(name: str, offset: int, layout: str | None = None) -> runner.Recording:
+    scenario = runner.with_layout(runner.with_seed_offset(load_scenario(name), offset), layout)
+    path = CACHE / f"{name}-{scenario.seed}-{scenario.layout}.msgpack"
     if path.exists():
         batches = msgspec.msgpack.decode(path.read_bytes(), type=Batches)
         return runner.Recording(batches, 0, 0.0)
@@ -56,9 +56,9 @@ def recording(name: str, offset: int) -> runner.Recording:
     return rec
 
 
-def run(name: str, offset: int, variant: str) -> tuple[str, str, runner.Score]:
-    scenario = runner.with_seed_offset(load_scenario(name), offset)
-    rec = recording(name, offset)
+def run(name: str, offset: int, variant: str, layout: str | None) -> tuple[str, str, runner.Score]:
+    scenario = runner.with_layout(runner.with_seed_offset(load_scenario(name), offset), layout)
+    rec = recording(name, offset, layout)
     config = dataclasses.replace(PresenceConfig(), **VARIANTS[variant])  # type: ignore[arg-type]
     s = runner.score(
         build(scenario), rec, variant, lambda roles, doors: PresenceEngine(roles, config, runner._models)
@@ -72,6 +72,7 @@ def main() -> int:
     parser.add_argument("--scenarios", nargs="+", default=HARD)
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--layout", help="another layout than the scenarios' own (e.g. bistro-facade)")
     args = parser.parse_args()
     variants = args.variants.split(",")
     unknown = [v for v in variants if v not in VARIANTS]
@@ -80,8 +81,8 @@ def main() -> int:
         return 2
     # Record serially first: two processes must not simulate the same evening at once.
     for name in args.scenarios:
-        recording(name, args.seed_offset)
-    jobs = [(name, args.seed_offset, v) for name in args.scenarios for v in variants]
+        recording(name, args.seed_offset, args.layout)
+    jobs = [(name, args.seed_offset, v, args.layout) for name in args.scenarios for v in variants]
     with ProcessPoolExecutor(args.jobs) as pool:
         results = list(pool.map(run, *zip(*jobs, strict=True)))
     rows = [(f"{name}+{args.seed_offset}", s) for name, _, s in results]

@@ -12,7 +12,7 @@ from firmware_sim.air import Air
 from firmware_sim.band import BandFirmware, Rotation
 from firmware_sim.crowd import Person, arriving_guest, passer_by, staff_member, waiter_outside
 from firmware_sim.radio import RadioModel
-from firmware_sim.venue import Layout, bistro_layout
+from firmware_sim.venue import Layout, named_layout
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
@@ -49,6 +49,7 @@ class Scenario(msgspec.Struct, frozen=True):
     description: str = ""
     seed: int = 1
     duration: float = 600.0  # seconds of simulated evening
+    layout: str = "bistro"  # the venue and where its gateways hang (firmware_sim/venue.py LAYOUTS)
     advertising_interval: float = 0.1
     rotating_share: float = 0.5  # bands advertising rotating ids
     rotation_exponent: int = 8
@@ -97,7 +98,7 @@ class Evening:
 
 def build(scenario: Scenario, epoch: float = 1_795_000_000.0) -> Evening:
     """Place the scenario's crowd into a fresh air; same seed, same evening."""
-    layout = bistro_layout()
+    layout = named_layout(scenario.layout)
     rng = random.Random(scenario.seed)
     r = scenario.radio
     radio = RadioModel(

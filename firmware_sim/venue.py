@@ -114,9 +114,31 @@ def demo_layout(venue: str = "bistro") -> Layout:
 def bistro_layout(venue: str = "bistro") -> Layout:
     """A bistro on a pavement with a glazed front: door gap 1.5 m, host stand 1 m inside.
 
-    Four gateways: two either side of the door just inside (door), one on the facade outside
-    (approach) and one in the dining room (inside). The pavement runs along y = 0; the facade
-    is the line y = 2.
+    Five gateways, hung where the decision is made (docs/presence.md, "Where to hang the
+    gateways"): two on the host stand itself (door), one either side of the door gap on the
+    facade outside (approach) and one in the dining room (inside). The pavement runs along
+    y = 0; the facade is the line y = 2.
+    """
+    return msgspec.structs.replace(
+        bistro_facade_layout(venue),
+        gateways=[
+            # On the host stand, 0.5 m behind where guests stop: two, so one can die.
+            GatewayPlacement(name="door", x=0.7, y=3.5, role="door"),
+            GatewayPlacement(name="door-b", x=-0.1, y=3.5, role="door"),
+            # Outside, on the facade either side of the door gap: loud for whoever waits there.
+            GatewayPlacement(name="street", x=1.3, y=1.9, role="approach"),
+            GatewayPlacement(name="street-b", x=-1.3, y=1.9, role="approach"),
+            GatewayPlacement(name="dining", x=0.0, y=9.0, role="inside"),
+        ],
+    )
+
+
+def bistro_facade_layout(venue: str = "bistro") -> Layout:
+    """The same bistro with the gateways of the first installations: around the door, not on the stand.
+
+    Two gateways just inside either side of the door (door), two on the facade 3.5 m either side
+    of it (approach), one in the dining room (inside). Kept to compare placements:
+    `maitre eval --layout bistro-facade`.
     """
     return Layout(
         venue=venue,
@@ -145,3 +167,16 @@ def bistro_layout(venue: str = "bistro") -> Layout:
         host_stand=(0.3, 3.0),
         tables=(1.5, 9.0),
     )
+
+
+LAYOUTS = {"bistro": bistro_layout, "bistro-facade": bistro_facade_layout}
+
+
+def named_layout(name: str, venue: str = "bistro") -> Layout:
+    """A layout by name (LAYOUTS) or by path to a layout JSON file."""
+    make = LAYOUTS.get(name)
+    if make is not None:
+        return make(venue)
+    if Path(name).exists():
+        return msgspec.structs.replace(load_layout(name), venue=venue)
+    raise FileNotFoundError(f"no layout {name!r}; known: {', '.join(LAYOUTS)} (or a path to a layout file)")

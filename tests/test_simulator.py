@@ -10,7 +10,7 @@ from firmware_sim.bulk import BulkAir
 from firmware_sim.crowd import PathBuilder, Person, crossing_time
 from firmware_sim.radio import RadioModel
 from firmware_sim.scenario import Scenario, build, load_scenario
-from firmware_sim.venue import bistro_layout
+from firmware_sim.venue import bistro_facade_layout, bistro_layout
 from gateway.advertisement import Advertisement
 from gateway.beacons import decode
 
@@ -33,7 +33,7 @@ def test_band_advertises_about_ten_times_a_second_with_adv_delay() -> None:
 
 
 def test_the_glazed_front_costs_its_loss() -> None:
-    layout = bistro_layout()
+    layout = bistro_facade_layout()
     air = Air(layout, QUIET, seed=1, epoch=0.0)
     # Same distance from the door gateway (1.0, 3.2): one inside, one behind the glass.
     air.add(standing("in", 1.0, 4.6))

@@ -63,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="add this to every scenario's seed: tune on other evenings than the published ones",
     )
+    evaluate.add_argument(
+        "--layout",
+        help="evaluate in this layout instead of the scenario's own: bistro (the default), "
+        "bistro-facade (the first installations' gateway placement) or a layout JSON file",
+    )
 
     token = sub.add_parser("token", help="print a staff screen token (signed with MAITRE_SECRET_KEY)")
     token.add_argument("--venue", required=True, help="venue slug")
@@ -92,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         from maitre.evaluation.runner import main as evaluate_main
 
         try:
-            return evaluate_main(args.scenarios, args.seed_offset)
+            return evaluate_main(args.scenarios, args.seed_offset, args.layout)
         except FileNotFoundError as exc:
             print(f"maitre: {exc}", file=sys.stderr)
             return 2

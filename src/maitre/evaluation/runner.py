@@ -12,7 +12,7 @@ from typing import Protocol
 import msgspec
 
 from firmware_sim.scenario import Evening, Scenario, build
-from firmware_sim.venue import presence_model
+from firmware_sim.venue import named_layout, presence_model
 from gateway.beacons import decode
 from gateway.window import Window
 from maitre import wire
@@ -225,6 +225,14 @@ def with_seed_offset(scenario: Scenario, offset: int) -> Scenario:
     return msgspec.structs.replace(scenario, seed=scenario.seed + offset) if offset else scenario
 
 
+def with_layout(scenario: Scenario, layout: str | None) -> Scenario:
+    """The same evening in another layout (another gateway placement, say)."""
+    if layout is None:
+        return scenario
+    named_layout(layout)  # unknown names fail here, before anything is simulated
+    return msgspec.structs.replace(scenario, layout=layout)
+
+
 def evaluate(
     scenario: Scenario, progress: Callable[[str], None] | None = None
 ) -> tuple[Recording, list[Score]]:
@@ -248,13 +256,16 @@ def format_table(rows: list[tuple[str, Score]]) -> str:
     return "\n".join(lines)
 
 
-def main(names: list[str], seed_offset: int = 0) -> int:
+def main(names: list[str], seed_offset: int = 0, layout: str | None = None) -> int:
     from firmware_sim.scenario import load_scenario
 
     rows: list[tuple[str, Score]] = []
     for name in names:
-        scenario = with_seed_offset(load_scenario(name), seed_offset)
-        print(f"{scenario.name}: {scenario.description} (seed {scenario.seed})", file=sys.stderr)
+        scenario = with_layout(with_seed_offset(load_scenario(name), seed_offset), layout)
+        print(
+            f"{scenario.name}: {scenario.description} (seed {scenario.seed}, layout {scenario.layout})",
+            file=sys.stderr,
+        )
         recording, scores = evaluate(scenario, lambda m: print(m, file=sys.stderr))
         print(
             f"  {recording.advertisements:,} advertisements → {len(recording.batches):,} batches "
