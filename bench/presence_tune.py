@@ -1,6 +1,6 @@
 """Score presence-engine settings on recorded evenings: record each scenario once, replay many configs.
 
-    uv run python bench/presence_tune.py [--seed-offset 1000] [--scenarios hard-shadowing ...]
+    uv run python bench/presence_tune.py [--seed-offset 1000,3000,4000] [--scenarios hard-shadowing ...]
         [--variants defaults,evidence-0.8] [--jobs 2] [--layout bistro-facade]
 
 Recording (simulate ▸ gateway decode ▸ aggregate ▸ encode) is the slow part, so each scenario's
@@ -68,7 +68,11 @@ def run(name: str, offset: int, variant: str, layout: str | None) -> tuple[str, 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed-offset", type=int, default=1000)
+    parser.add_argument(
+        "--seed-offset",
+        default="1000",
+        help="one offset, or several (1000,3000,4000): each scenario's evenings are then pooled",
+    )
     parser.add_argument("--scenarios", nargs="+", default=HARD)
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--jobs", type=int, default=2)
@@ -79,15 +83,38 @@ def main() -> int:
     if unknown:
         print(f"unknown variants: {unknown}; known: {list(VARIANTS)}", file=sys.stderr)
         return 2
+    offsets = [int(o) for o in args.seed_offset.split(",")]
     # Record serially first: two processes must not simulate the same evening at once.
     for name in args.scenarios:
-        recording(name, args.seed_offset, args.layout)
-    jobs = [(name, args.seed_offset, v, args.layout) for name in args.scenarios for v in variants]
+        for offset in offsets:
+            recording(name, offset, args.layout)
+    jobs = [(n, o, v, args.layout) for n in args.scenarios for v in variants for o in offsets]
     with ProcessPoolExecutor(args.jobs) as pool:
         results = list(pool.map(run, *zip(*jobs, strict=True)))
-    rows = [(f"{name}+{args.seed_offset}", s) for name, _, s in results]
-    print(runner.format_table(rows))
+    pooled: dict[tuple[str, str], runner.Score] = {}
+    for name, variant, s in results:
+        pooled[(name, variant)] = pool_scores(pooled.get((name, variant)), s)
+    label = "+" + "/".join(map(str, offsets))
+    print(runner.format_table([(f"{name}{label}", s) for (name, _), s in pooled.items()]))
     return 0
+
+
+def pool_scores(a: runner.Score | None, b: runner.Score) -> runner.Score:
+    """Two evenings' scores as one: counts added, latencies joined."""
+    if a is None:
+        return b
+    return runner.Score(
+        engine=a.engine,
+        greets=a.greets + b.greets,
+        correct=a.correct + b.correct,
+        wrong_guest=a.wrong_guest + b.wrong_guest,
+        premature=a.premature + b.premature,
+        passer_greets=a.passer_greets + b.passer_greets,
+        passers=a.passers + b.passers,
+        parties=a.parties + b.parties,
+        recalled=a.recalled + b.recalled,
+        latencies=a.latencies + b.latencies,
+    )
 
 
 if __name__ == "__main__":
