@@ -264,7 +264,10 @@ class Reservation(ReservationBase, table=True):
     table_label: str | None = Field(default=None, max_length=32, description="where the host seated them")
     created_at: datetime = Field(default_factory=utcnow)
     code: str = Field(
-        default_factory=new_reservation_code, unique=True, index=True, max_length=16,
+        default_factory=new_reservation_code,
+        unique=True,
+        index=True,
+        max_length=16,
         description="the guest's confirmation code (random, unguessable)",
     )
 
