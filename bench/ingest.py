@@ -162,7 +162,7 @@ async def run_pipeline(
         env=rig.child_env(),
     )
     deadline = time.monotonic() + 600
-    while service.ingest.stats.messages < count or service._events.qsize():
+    while service.ingest.stats.messages < count or len(service.matching):
         if time.monotonic() > deadline:
             raise RuntimeError(f"pipeline saw {service.ingest.stats.messages} of {count}")
         await asyncio.sleep(0.01)

@@ -26,7 +26,7 @@ async def test_arrival_is_matched_before_approaches_queued_ahead_of_it(engine: E
                 service.submit(presence(p.advertiser_id, "approaching"))
         service.submit(presence(sarah.advertiser_id, "arrived"))
         await wait_until(lambda: len(order) >= 2, what="matching")
-        await wait_until(lambda: not service._events.qsize(), what="the queue drained")
+        await wait_until(lambda: not len(service.matching), what="the queue drained")
         # The arrival went ahead of the 60 approaches queued before it (one may be in hand already).
         assert f"arrived:{sarah.advertiser_id}" in order[:2]
 
@@ -40,13 +40,13 @@ async def test_approaches_of_bands_nobody_expects_are_let_go_with_one_query(engi
         matched = watch_matching(service)
         acked: list[int] = []
         for i, p in enumerate(passers):
-            service._queue(presence(p.advertiser_id, "approaching"), lambda i=i: acked.append(i))
+            service.matching.put(presence(p.advertiser_id, "approaching"), lambda i=i: acked.append(i))
         service.submit(presence(sarah.advertiser_id, "approaching"))
-        await wait_until(lambda: not service._events.qsize() and matched, what="the queue drained")
+        await wait_until(lambda: not len(service.matching) and matched, what="the queue drained")
         await wait_until(lambda: len(acked) == 30, what="every passer-by's message acknowledged")
         # Only Sarah, who is booked, cost a match; the passers-by are quiet as if matched.
         assert matched == [f"approaching:{sarah.advertiser_id}"]
-        assert all(("bistro", p.advertiser_id) in service._quiet_approaches for p in passers)
+        assert all(("bistro", p.advertiser_id) in service.matching.quiet_approaches for p in passers)
 
 
 async def test_approach_that_changed_nothing_is_not_matched_again_at_once(engine: Engine) -> None:
@@ -58,14 +58,14 @@ async def test_approach_that_changed_nothing_is_not_matched_again_at_once(engine
         matched = watch_matching(service)
         service.submit(presence(walker.advertiser_id, "approaching"))
         await wait_until(
-            lambda: ("bistro", walker.advertiser_id) in service._quiet_approaches, what="one match"
+            lambda: ("bistro", walker.advertiser_id) in service.matching.quiet_approaches, what="one match"
         )
         for _ in range(50):
             service.submit(presence(walker.advertiser_id, "approaching"))
         service.submit(presence(sarah.advertiser_id, "approaching"))  # another band is matched as ever
         service.submit(presence(walker.advertiser_id, "arrived"))  # arrivals are never skipped
         await wait_until(lambda: len(matched) >= 3, what="matching")
-        await wait_until(lambda: not service._events.qsize(), what="the queue drained")
+        await wait_until(lambda: not len(service.matching), what="the queue drained")
         assert sorted(matched) == sorted(
             [
                 f"approaching:{walker.advertiser_id}",

@@ -6,13 +6,10 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import itertools
 import logging
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import NamedTuple
 
 import msgspec
 from sqlalchemy import event as sa_event
@@ -32,7 +29,8 @@ from maitre.hospitality.directory import Directory
 from maitre.ingest.foreign import load_foreign_gateways
 from maitre.ingest.mqtt import MqttIngress
 from maitre.ingest.pipeline import Ingest
-from maitre.models import AlertRead, Band, Gateway, Venue, utcnow
+from maitre.matching import MatchingQueue
+from maitre.models import Band, Gateway, Venue, utcnow
 from maitre.mqtt import BrokerAddress
 from maitre.observability.metrics import Histogram
 from maitre.presence import PresenceEngine, PresenceEvent
@@ -40,20 +38,11 @@ from maitre.presence import PresenceEngine, PresenceEvent
 log = logging.getLogger("maitre.service")
 
 ALL_VENUES = "*"  # the ingest session of an instance that serves every venue
-# After an approach that changed nothing, that band's approaches skip matching for this long.
-QUIET_APPROACH_SECONDS = 30.0
 # Ingest lets other tasks run at least this often while it works through a backlog of batches.
 INGEST_SLICE_SECONDS = 0.002
 # While a matching transaction runs in its worker thread, ingest holds off (up to this long): both
 # need the GIL, and a greeting is worth more than a few ms of sightings, which wait in the inbox.
 MATCHING_FIRST_SECONDS = 0.05
-
-
-class _Queued(NamedTuple):
-    priority: int  # 0: arrived, left; 1: approaching
-    order: int
-    event: PresenceEvent
-    ack: Callable[[], None] | None
 
 
 class VenueService:
@@ -114,19 +103,8 @@ class VenueService:
         # The MQTT sessions ingesting: one per served venue, or ALL_VENUES for one instance serving all.
         self.ingresses: dict[str, MqttIngress] = {}
         self._ingest_tasks: dict[str, asyncio.Task[None]] = {}
-        # Each event with the acknowledgement of its MQTT message, due once it is recorded; arrivals
-        # before approaches (a greeting must not wait behind heads-ups), in order within each.
-        self._events: asyncio.PriorityQueue[_Queued] = asyncio.PriorityQueue()
-        self._queued = itertools.count()
-        self._matching_idle = asyncio.Event()  # clear while a matching transaction runs
-        self._matching_idle.set()
-        # (venue, band) whose last approach changed nothing: more approaches skip the database a while.
-        self._quiet_approaches: dict[tuple[str, str], float] = {}
-        self._expected: set[int] = set()  # queued approaches already found worth matching, by order
+        self.matching = MatchingQueue(self.arrivals, self.hub)
         self._tasks: list[asyncio.Task[None]] = []
-        # Wall-clock seconds from the decisive sighting's arrival at ingest to hub fan-out.
-        self.alert_latencies: list[float] = []
-        self.alert_latency = Histogram()  # the same, for /metrics
 
     @property
     def ingress(self) -> MqttIngress | None:
@@ -139,6 +117,16 @@ class VenueService:
         if self.relay is not None:
             events.append(self.relay.connected)
         return all(event.is_set() for event in events)
+
+    @property
+    def alert_latency(self) -> Histogram:
+        """Seconds from taking an event off the matching queue to its alerts fanned out."""
+        return self.matching.latency
+
+    @property
+    def alert_latencies(self) -> list[float]:
+        """The last thousand of those, for tests and benchmarks."""
+        return self.matching.latencies
 
     def inbox_depth(self) -> int:
         return sum(ingress.inbox.qsize() for ingress in self.ingresses.values())
@@ -160,7 +148,7 @@ class VenueService:
                 self._serve(venue)
         if self.partitioned and self.claims.shared:
             self._tasks.append(asyncio.create_task(self._claims_loop(), name="claims"))
-        self._tasks.append(asyncio.create_task(self._arrivals_loop(), name="arrivals"))
+        self._tasks.append(asyncio.create_task(self.matching.run(), name="matching"))
         self._tasks.append(asyncio.create_task(self._housekeeping_loop(), name="housekeeping"))
 
     async def stop(self) -> None:
@@ -269,25 +257,14 @@ class VenueService:
 
     def submit(self, event: PresenceEvent) -> None:
         """Queue a presence event for matching (used by ingest, and by tests and tools)."""
-        self._queue(event, None)
-
-    def _queue(self, event: PresenceEvent, ack: Callable[[], None] | None) -> None:
-        priority = 1 if event.kind == "approaching" else 0
-        self._events.put_nowait(_Queued(priority, next(self._queued), event, ack))
-
-    def _worth_matching(self, event: PresenceEvent) -> bool:
-        """False for an approach of a band whose last approach, moments ago, changed nothing."""
-        if event.kind != "approaching":
-            return True
-        until = self._quiet_approaches.get((event.venue, event.band))
-        return until is None or until < time.monotonic()
+        self.matching.put(event)
 
     async def _ingest_loop(self, ingress: MqttIngress) -> None:
         inbox, ack, handle = ingress.inbox, ingress.ack, self.ingest.handle
-        queue, worth = self._queue, self._worth_matching
+        queue, worth = self.matching.put, self.matching.worth_matching
         clock = time.perf_counter
         yielded = clock()
-        idle = self._matching_idle
+        idle = self.matching.idle
         while True:
             topic, payload, token = await inbox.get()
             if not idle.is_set():
@@ -302,94 +279,13 @@ class VenueService:
                 # the broker resends the batch to the next start.
                 events.sort(key=lambda e: e.kind == "approaching")
                 for event in events[:-1]:
-                    queue(event, None)
+                    queue(event)
                 queue(events[-1], functools.partial(ack, token))
             # A get from a non-empty queue does not suspend, so a backlog would hold back matching
             # and the screens until it is drained: let them in after events, and every slice.
             if events or clock() - yielded > INGEST_SLICE_SECONDS:
                 await asyncio.sleep(0)
                 yielded = clock()
-
-    async def _arrivals_loop(self) -> None:
-        while True:
-            queued = await self._events.get()
-            if queued.order in self._expected:
-                self._expected.discard(queued.order)
-            elif queued.event.kind == "approaching" and self._events.qsize():
-                await self._skip_unexpected(queued)
-                continue
-            _, _, event, ack = queued
-            started = time.perf_counter()
-            # Checked again here: repeats queued before the first of them was matched.
-            matched = self._worth_matching(event)
-            alerts = await self._handle_with_retry(event) if matched else []
-            if ack is not None:
-                ack()
-            if matched and event.kind == "approaching" and not alerts:
-                # No open reservation, not consenting, or already on its way: the next approach
-                # would find the same. Arrivals are never skipped.
-                self._quiet_approaches[(event.venue, event.band)] = time.monotonic() + QUIET_APPROACH_SECONDS
-            if alerts:
-                elapsed = time.perf_counter() - started
-                self.alert_latency.observe(elapsed)
-                self.alert_latencies.append(elapsed)
-                del self.alert_latencies[:-1000]
-
-    async def _skip_unexpected(self, first: _Queued) -> None:
-        """Let go at once of the queued approaches of bands no open reservation is waiting for.
-
-        Arrivals go first, so everything queued behind an approach is approaches; one query says
-        which bands could match at all, where each would cost a transaction that finds nothing.
-        Those let go count as matched without alerts (quiet for a while), as they would have.
-        """
-        waiting = [first]
-        while not self._events.empty():
-            waiting.append(self._events.get_nowait())
-        times: dict[str, list[float]] = {}
-        for q in waiting:
-            times.setdefault(q.event.venue, []).append(q.event.at)
-        try:
-            expected = {
-                venue: await asyncio.to_thread(self.arrivals.expected_bands, venue, min(at), max(at))
-                for venue, at in times.items()
-            }
-        except Exception as exc:  # matched one by one then, as before (which retries)
-            log.debug("could not check which approaches are expected: %s", exc)
-            expected = {venue: {q.event.band for q in waiting} for venue in times}
-        quiet_until = time.monotonic() + QUIET_APPROACH_SECONDS
-        for q in waiting:
-            if q.event.band in expected[q.event.venue]:
-                self._expected.add(q.order)  # back in its place, to be matched
-                self._events.put_nowait(q)
-                continue
-            if self._worth_matching(q.event):  # as matching it and finding nothing would
-                self._quiet_approaches[(q.event.venue, q.event.band)] = quiet_until
-            if q.ack is not None:
-                q.ack()
-
-    async def _handle_with_retry(self, event: PresenceEvent) -> list[AlertRead]:
-        """Record the event's alerts; while the database is away, keep trying rather than lose it.
-
-        Matching uses the event's own time, so an arrival recorded late is still matched to the
-        right reservation; its MQTT message stays unacknowledged until then, so a restart
-        meanwhile loses nothing either.
-        """
-        delay = 0.2
-        attempt = 0
-        while True:
-            attempt += 1
-            self._matching_idle.clear()
-            try:
-                return await self.hub.record(functools.partial(self.arrivals.handle, event))
-            except OperationalError as exc:
-                log.warning("database unavailable handling %s (attempt %d): %s", event.kind, attempt, exc)
-            except Exception:
-                log.exception("could not handle presence event %s", event)
-                return []
-            finally:
-                self._matching_idle.set()  # not paused while we wait to try again
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
 
     async def _housekeeping_loop(self) -> None:
         tick = 0
@@ -399,10 +295,7 @@ class VenueService:
             # Every second: rotation windows can be as short as 1 s (K = 0).
             self.directory.resolver.refresh(time.time())
             if tick % 10 == 0:
-                now = time.monotonic()
-                quiet = self._quiet_approaches
-                for key in [k for k, until in quiet.items() if until < now]:
-                    del quiet[key]
+                self.matching.expire_quiet()
                 dropped = self.presence.expire(time.time())
                 if dropped:
                     log.debug("forgot %d bands no longer heard", dropped)
