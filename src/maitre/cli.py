@@ -139,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(settings: object) -> int:
+    import gc
+
     import uvicorn
 
     from maitre.api.app import create_app
@@ -165,8 +167,14 @@ def _serve(settings: object) -> int:
     if settings.mqtt_url == EMBEDDED:
         broker, address = start_embedded_broker(settings.embedded_mqtt_port)
     try:
+        app = create_app(settings, address, engine=engine)
+        # What is imported and built by now lives as long as the process: out of the cycle
+        # collector's sight, a full collection walks the objects made since instead of ~150,000,
+        # and holds the event loop (and a greeting) some 6 ms instead of 80-100 ms.
+        gc.collect()
+        gc.freeze()
         uvicorn.run(
-            create_app(settings, address, engine=engine),
+            app,
             host=settings.http_host,
             port=settings.http_port,
             ssl_certfile=settings.http_ssl_certfile,
