@@ -128,6 +128,23 @@ def test_member_without_greeting_consent_is_counted_but_never_named(engine: Engi
     assert greet[0].payload["allergies"] == ["sarah-allergy"]
 
 
+def test_expected_bands_are_the_open_reservations_bookers_and_party_members(engine: Engine) -> None:
+    rid = seed_party(engine, (("Sarah", True, True), ("Tom", True, True)))
+    with session_scope(engine) as s:
+        s.add(Band(advertiser_id=band("Nobody")))  # a band no guest wears
+    arrivals = Arrivals(engine, WINDOW)
+    now = datetime.now(UTC).timestamp()
+    assert arrivals.expected_bands("bistro", now, now) == {band("Sarah"), band("Tom")}
+    assert arrivals.expected_bands("elsewhere", now, now) == set()
+    far = now + 3 * 3600  # past the window for a reservation booked for now
+    assert arrivals.expected_bands("bistro", far, far) == set()
+    with session_scope(engine) as s:
+        r = s.get(Reservation, rid)
+        assert r is not None
+        r.status = ReservationStatus.NO_SHOW
+    assert arrivals.expected_bands("bistro", now, now) == set()
+
+
 def test_party_member_arriving_starts_the_kitchen_once(engine: Engine) -> None:
     seed_party(engine, items=(("Burrata", 5),))
     arrivals = Arrivals(engine, WINDOW)

@@ -204,7 +204,7 @@ class PreferenceRead(PreferenceBase):
 class BandBase(SQLModel):
     advertiser_id: AdvertiserIdText = Field(description="as on the wire, e.g. band:0a1b…")
     label: str | None = Field(default=None, max_length=32, description="code printed on the band")
-    guest_id: int | None = Field(default=None, foreign_key="guest.id")
+    guest_id: int | None = Field(default=None, foreign_key="guest.id", index=True)
 
 
 class RotatingIdentity(SQLModel):

@@ -82,6 +82,26 @@ _OPEN_RESERVATION = (
     .order_by(col(Reservation.at))
     .limit(1)
 )
+# The bands of everyone in an open reservation in a time range: those who booked it and its party.
+_BOOKED = (
+    select(col(Reservation.id), col(Reservation.guest_id))
+    .join(Venue, col(Reservation.venue_id) == Venue.id)
+    .where(
+        col(Venue.slug) == bindparam("venue"),
+        col(Reservation.status).in_(OPEN_STATUSES),
+        col(Reservation.at) >= bindparam("low"),
+        col(Reservation.at) <= bindparam("high"),
+    )
+    .subquery()
+)
+_EXPECTED_BANDS = select(Band.advertiser_id).where(
+    or_(
+        col(Band.guest_id).in_(select(_BOOKED.c.guest_id)),
+        col(Band.guest_id).in_(
+            select(PartyMember.guest_id).where(col(PartyMember.reservation_id).in_(select(_BOOKED.c.id)))
+        ),
+    )
+)
 _RESERVATIONS = table_of(Reservation)
 _MARK_ARRIVED = (
     update(_RESERVATIONS)
@@ -127,24 +147,11 @@ class Arrivals:
         """The bands of everyone in an open reservation at the venue that an event from `earliest` to
         `latest` could match (own or as a party member): for any other band, handle finds nothing."""
         low, high = _utc(earliest) - self.window.late, _utc(latest) + self.window.early
-        with session_scope(self.engine) as session:
-            booked = session.exec(
-                select(Reservation.id, Reservation.guest_id)
-                .join(Venue, col(Reservation.venue_id) == Venue.id)
-                .where(
-                    Venue.slug == venue,
-                    col(Reservation.status).in_(OPEN_STATUSES),
-                    col(Reservation.at) >= low,
-                    col(Reservation.at) <= high,
-                )
-            ).all()
-            if not booked:
-                return set()
-            members = select(PartyMember.guest_id).where(
-                col(PartyMember.reservation_id).in_([r for r, _ in booked])
-            )
-            guests = {g for _, g in booked} | set(session.exec(members).all())
-            return set(session.exec(select(Band.advertiser_id).where(col(Band.guest_id).in_(guests))).all())
+        # One statement, built once, on a bare connection: called for every burst of approaches,
+        # three ORM queries cost more than the bands they let go.
+        with self.engine.connect() as conn:
+            found = conn.execute(_EXPECTED_BANDS, {"venue": venue, "low": low, "high": high})
+            return set(found.scalars())
 
     def _match(self, session: Session, event: PresenceEvent) -> tuple[Venue, Guest, Reservation] | None:
         """Band → guest (who consented) → the open reservation, here and near now, of a party they are in."""

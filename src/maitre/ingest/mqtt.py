@@ -57,6 +57,10 @@ class MqttIngress:
         # order (a batch with events waits for the database), so acks wait here for their turn.
         self._unacked: deque[AckToken] = deque()  # in arrival order
         self._done: set[AckToken] = set()  # finished, waiting for the ones before them
+        # Handed over by paho's thread in arrival order; one wake of the loop takes a whole burst,
+        # where a wake per message (a self-pipe write and a loop turn each) cost more than a batch.
+        self._arrived: deque[Message] = deque()
+        self._wake_pending = False
         self.lost = 0  # connections lost other than by our own disconnect
         # Persistent session: while the service is down the broker keeps its QoS 1 messages.
         self.client = make_client(broker, client_id=client_id, persistent=True, manual_ack=True)
@@ -122,9 +126,12 @@ class MqttIngress:
             log.warning("ingest lost the broker (%s); reconnecting", reason)
 
     def _on_message(self, client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:
-        token = (self.generation, msg.mid, msg.qos)
+        self._arrived.append((msg.topic, bytes(msg.payload), (self.generation, msg.mid, msg.qos)))
+        if self._wake_pending:
+            return  # the loop has yet to take the burst this message joins
+        self._wake_pending = True
         try:
-            self.loop.call_soon_threadsafe(self._enqueue, msg.topic, bytes(msg.payload), token)
+            self.loop.call_soon_threadsafe(self._take_arrived)
         except RuntimeError:  # the loop has closed: we are shutting down (unacknowledged: resent)
             pass
 
@@ -135,6 +142,14 @@ class MqttIngress:
         pending = self._unacked
         while pending and pending[0][0] != self.generation:
             self._done.discard(pending.popleft())
+
+    def _take_arrived(self) -> None:
+        # Cleared before taking: a message paho appends meanwhile either is taken below or
+        # schedules another call.
+        self._wake_pending = False
+        arrived, enqueue = self._arrived, self._enqueue
+        while arrived:
+            enqueue(*arrived.popleft())
 
     def _enqueue(self, topic: str, payload: bytes, token: AckToken) -> None:
         if token[2] > 0 and token[0] == self.generation:
