@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import math
 
+import pytest
+from pydantic import ValidationError
+from sqlmodel import create_engine
+
 from firmware_sim.venue import bistro_layout, presence_model
+from maitre.config import Settings
 from maitre.presence import PresenceConfig, PresenceEngine, PresenceEvent
+from maitre.service import VenueService
 from maitre.wire import Sighting
 
 BAND = "band:00112233aabbccdd"
@@ -171,3 +177,23 @@ def test_band_that_seems_inside_without_passing_the_door_is_not_greeted() -> Non
     seems = dict.fromkeys(range(6, 10), (0.3, 3.0))
     events = follow(venue_engine(), path, seems=seems, fooled=("door", "door-b"))
     assert [e for e in events if e.kind == "arrived"] == []
+
+
+def test_a_surer_arrival_certainty_greets_no_sooner_and_only_that_sure() -> None:
+    path = line((-8.0, 0.0), (0.0, 1.2), 12) + line((0.0, 1.2), (0.3, 3.0), 6) + [(0.3, 3.0)] * 12
+    greeted: list[float] = []
+    for certainty in (0.6, 0.9, 0.95):
+        engine = PresenceEngine(ROLES, PresenceConfig(p_enter=certainty), models={"bistro": MODEL})
+        arrived = [e for e in follow(engine, path) if e.kind == "arrived"]
+        assert len(arrived) == 1
+        assert arrived[0].confidence >= certainty
+        greeted.append(arrived[0].at)
+    assert greeted == sorted(greeted)
+    assert greeted[0] < greeted[-1]
+
+
+def test_arrival_certainty_reaches_the_service_engine_and_refuses_what_never_greets() -> None:
+    service = VenueService(Settings(arrival_certainty=0.8), create_engine("sqlite://"), None)
+    assert service.presence.config.p_enter == 0.8
+    with pytest.raises(ValidationError, match="arrival_certainty"):
+        Settings(arrival_certainty=0.99)  # a track this sure comes too late, or never

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # A guest may turn up this early or this late and still be matched to the reservation.
     arrival_early_minutes: int = Field(default=60, ge=0)
     arrival_late_minutes: int = Field(default=90, ge=0)
+    # How sure presence must be that a band is inside (venues with a layout) before it greets:
+    # lower greets sooner and names more passers-by (docs/presence.md, "Many evenings").
+    arrival_certainty: float = Field(default=0.9, ge=0.5, le=0.95)
     max_payload_bytes: int = Field(default=256 * 1024, ge=1024)
     # Sightings stamped further than this from the service clock are dropped (skewed gateway).
     max_clock_skew_seconds: float = Field(default=30.0, gt=0)

@@ -33,7 +33,7 @@ from maitre.matching import MatchingQueue
 from maitre.models import Band, Gateway, Venue, utcnow
 from maitre.mqtt import BrokerAddress
 from maitre.observability.metrics import Histogram
-from maitre.presence import PresenceEngine, PresenceEvent
+from maitre.presence import PresenceConfig, PresenceEngine, PresenceEvent
 
 log = logging.getLogger("maitre.service")
 
@@ -60,7 +60,11 @@ class VenueService:
             )
         self.broker = broker
         self.directory = Directory()
-        self.presence = PresenceEngine(self.directory.gateway_roles, models=self.directory.venue_models)
+        self.presence = PresenceEngine(
+            self.directory.gateway_roles,
+            PresenceConfig(p_enter=settings.arrival_certainty),
+            models=self.directory.venue_models,
+        )
         # ESPresense / OpenMQTTGateway gateways mapped onto ours; a bad mapping stops the start.
         self.foreign = load_foreign_gateways(settings.foreign_gateways, settings.foreign_gateways_file)
         self.ingest = Ingest(
