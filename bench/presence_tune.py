@@ -37,6 +37,7 @@ VARIANTS: dict[str, dict[str, object]] = {
     "evidence-1.0": {"evidence_weight": 1.0},
     "dwell-0.5": {"track_dwell": 0.5},
     "q-6": {"accel_noise": 6.0},
+    "p-enter-0.93": {"p_enter": 0.93},
     "p-enter-0.88": {"p_enter": 0.88},
     "p-enter-0.85": {"p_enter": 0.85},
     "p-enter-0.8": {"p_enter": 0.8},
