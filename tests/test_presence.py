@@ -192,8 +192,20 @@ def test_a_surer_arrival_certainty_greets_no_sooner_and_only_that_sure() -> None
     assert greeted[0] < greeted[-1]
 
 
-def test_arrival_certainty_reaches_the_service_engine_and_refuses_what_never_greets() -> None:
-    service = VenueService(Settings(arrival_certainty=0.8), create_engine("sqlite://"), None)
-    assert service.presence.config.p_enter == 0.8
+def test_arrival_settings_reach_the_service_engine_and_a_certainty_that_never_greets_is_refused() -> None:
+    settings = Settings(arrival_certainty=0.8, arrival_dwell_seconds=0.5)
+    service = VenueService(settings, create_engine("sqlite://"), None)
+    assert (service.presence.config.p_enter, service.presence.config.track_dwell) == (0.8, 0.5)
     with pytest.raises(ValidationError, match="arrival_certainty"):
         Settings(arrival_certainty=0.99)  # a track this sure comes too late, or never
+
+
+def test_an_arrival_dwell_greets_once_and_later() -> None:
+    path = line((-8.0, 0.0), (0.0, 1.2), 12) + line((0.0, 1.2), (0.3, 3.0), 6) + [(0.3, 3.0)] * 12
+    greeted = []
+    for dwell in (0.0, 0.5):
+        engine = PresenceEngine(ROLES, PresenceConfig(track_dwell=dwell), models={"bistro": MODEL})
+        arrived = [e for e in follow(engine, path) if e.kind == "arrived"]
+        assert len(arrived) == 1
+        greeted.append(arrived[0].at)
+    assert greeted[1] >= greeted[0] + 0.5

@@ -62,7 +62,7 @@ class VenueService:
         self.directory = Directory()
         self.presence = PresenceEngine(
             self.directory.gateway_roles,
-            PresenceConfig(p_enter=settings.arrival_certainty),
+            PresenceConfig(p_enter=settings.arrival_certainty, track_dwell=settings.arrival_dwell_seconds),
             models=self.directory.venue_models,
         )
         # ESPresense / OpenMQTTGateway gateways mapped onto ours; a bad mapping stops the start.
