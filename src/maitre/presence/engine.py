@@ -174,7 +174,11 @@ class PresenceEngine:
             cfg = self.config
             cached = self._grids[venue] = (
                 model,
-                VenueGrid(model, cfg.path_loss_exponent, cfg.model_sigma_db),
+                VenueGrid(
+                    model,
+                    cfg.path_loss_exponent,
+                    cfg.model_sigma_db if model.sigma_db is None else model.sigma_db,
+                ),
             )
         return cached[1]
 

@@ -33,6 +33,18 @@ RESEED = 0.01
 LEVEL_STEP_DB = 0.5
 
 
+def expected_levels(
+    model: VenueModel, exponent: float, gateway: str, xs: np.ndarray, ys: np.ndarray
+) -> np.ndarray:
+    """The level relative to 1 m power that `gateway` should hear from a band at each (x, y)."""
+    px, py = model.gateways[gateway]
+    d = np.maximum(np.hypot(xs - px, ys - py), MIN_DISTANCE_M)
+    level = -10.0 * exponent * np.log10(d)
+    for w in model.walls:
+        level -= w.loss_db * _crosses(w.x0, w.y0, w.x1, w.y1, xs, ys, px, py)
+    return level
+
+
 class Fix:
     __slots__ = ("p_inside", "x", "y")
 
@@ -67,12 +79,8 @@ class VenueGrid:
         self.inside = inside
         self.expected: dict[str, np.ndarray] = {}
         self._terms: dict[tuple[str, int], np.ndarray] = {}
-        for name, (px, py) in model.gateways.items():
-            d = np.maximum(np.hypot(self.xs - px, self.ys - py), MIN_DISTANCE_M)
-            level = -10.0 * exponent * np.log10(d)
-            for w in model.walls:
-                level -= w.loss_db * _crosses(w.x0, w.y0, w.x1, w.y1, self.xs, self.ys, px, py)
-            self.expected[name] = level
+        for name in model.gateways:
+            self.expected[name] = expected_levels(model, exponent, name, self.xs, self.ys)
         # Which neighbouring cells a person can step between: not through a wall.
         ny, nx = self.shape
         right = np.ones((ny, nx - 1), dtype=bool)

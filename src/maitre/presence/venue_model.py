@@ -23,3 +23,6 @@ class VenueModel(msgspec.Struct, frozen=True):
     inside: list[Rect] = []
     door: tuple[float, float] = (0.0, 0.0)  # where guests come in, for direction and ETA
     bounds: Rect | None = None  # area to consider; default: around the gateways, 8 m margin
+    # How far filtered levels stray from this model here, dB, as a calibration walk measured it
+    # (presence/calibration.py); None: the engine's default (PresenceConfig.model_sigma_db).
+    sigma_db: float | None = None
