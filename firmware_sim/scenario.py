@@ -96,12 +96,8 @@ class Evening:
     bands: dict[str, Person]  # stable band id → wearer
 
 
-def build(scenario: Scenario, epoch: float = 1_795_000_000.0) -> Evening:
-    """Place the scenario's crowd into a fresh air; same seed, same evening."""
-    layout = named_layout(scenario.layout)
-    rng = random.Random(scenario.seed)
-    r = scenario.radio
-    radio = RadioModel(
+def radio_model(r: RadioSpec) -> RadioModel:
+    return RadioModel(
         exponent=r.exponent,
         shadowing_db=r.shadowing_db,
         shadowing_tau=r.shadowing_tau,
@@ -109,7 +105,13 @@ def build(scenario: Scenario, epoch: float = 1_795_000_000.0) -> Evening:
         loss=r.loss,
         body_loss_db=r.body_loss_db,
     )
-    air = Air(layout, radio, seed=scenario.seed, epoch=epoch)
+
+
+def build(scenario: Scenario, epoch: float = 1_795_000_000.0) -> Evening:
+    """Place the scenario's crowd into a fresh air; same seed, same evening."""
+    layout = named_layout(scenario.layout)
+    rng = random.Random(scenario.seed)
+    air = Air(layout, radio_model(scenario.radio), seed=scenario.seed, epoch=epoch)
     c = scenario.crowd
     people: list[Person] = []
 

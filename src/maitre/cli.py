@@ -68,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         help="evaluate in this layout instead of the scenario's own: bistro (the default), "
         "bistro-facade (the first installations' gateway placement) or a layout JSON file",
     )
+    evaluate.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="walk the calibration route in each scenario's venue first, and give Maître's engine "
+        "the venue's measured sigma (docs/presence.md, 'Calibrating a venue')",
+    )
 
     token = sub.add_parser("token", help="print a staff screen token (signed with MAITRE_SECRET_KEY)")
     token.add_argument("--venue", required=True, help="venue slug")
@@ -97,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         from maitre.evaluation.runner import main as evaluate_main
 
         try:
-            return evaluate_main(args.scenarios, args.seed_offset, args.layout)
+            return evaluate_main(args.scenarios, args.seed_offset, args.layout, args.calibrate)
         except FileNotFoundError as exc:
             print(f"maitre: {exc}", file=sys.stderr)
             return 2

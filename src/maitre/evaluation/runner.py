@@ -19,6 +19,7 @@ from maitre import wire
 from maitre.identity.resolver import EidResolver, RotatingBand
 from maitre.ingest.pipeline import Ingest
 from maitre.presence import GatewayKey, PresenceEngine, PresenceEvent
+from maitre.presence.calibration import Calibration, fit
 from maitre.presence.venue_model import VenueModel
 from maitre.wire import Sighting
 
@@ -149,12 +150,20 @@ def score(
     recording: Recording,
     name: str,
     make: Callable[[dict[GatewayKey, str], set[GatewayKey]], Engine],
+    calibration: Calibration | None = None,
 ) -> Score:
-    """Replay the recording through Ingest with one engine; greet once per reservation; score it."""
+    """Replay the recording through Ingest with one engine; greet once per reservation; score it.
+
+    With a `calibration` (of a walk in the same venue and radio), the engine's venue model
+    carries its sigma, as a calibrated venue's does in the service.
+    """
     layout = evening.layout
     roles: dict[GatewayKey, str] = {(layout.venue, g.name): g.role for g in layout.gateways}
     _models.clear()
-    _models[layout.venue] = presence_model(layout)
+    model = presence_model(layout)
+    if calibration is not None:
+        model = msgspec.structs.replace(model, sigma_db=calibration.sigma_db)
+    _models[layout.venue] = model
     doors = {k for k, r in roles.items() if r == "door"}
     tracked, rotating, reservation_of = registered(evening)
     clock = [0.0]
@@ -233,12 +242,35 @@ def with_layout(scenario: Scenario, layout: str | None) -> Scenario:
     return msgspec.structs.replace(scenario, layout=layout)
 
 
+def calibrate(scenario: Scenario) -> Calibration:
+    """Walk the calibration route in the scenario's venue and radio (its own seed); fit the venue."""
+    from firmware_sim import calibration
+
+    walk = calibration.evening(scenario)
+    person = walk.people[0]
+    band, epoch = person.band.advertiser_id, walk.air.epoch
+    sightings = [
+        (gateway, s)
+        for _, gateway, payload in record(walk).batches
+        for s in wire.decode_batch(payload).sightings
+        if s.id == band
+    ]
+    return fit(presence_model(walk.layout), lambda t: person.position(t - epoch), sightings)
+
+
 def evaluate(
-    scenario: Scenario, progress: Callable[[str], None] | None = None
+    scenario: Scenario, progress: Callable[[str], None] | None = None, calibrated: bool = False
 ) -> tuple[Recording, list[Score]]:
+    """Simulate and record the scenario, and score every engine (Maître's calibrated, if asked)."""
     evening = build(scenario)
     recording = record(evening, progress)
-    return recording, [score(evening, recording, name, make) for name, make in ENGINES.items()]
+    calibration = calibrate(scenario) if calibrated else None
+    if calibration is not None and progress is not None:
+        progress(f"  calibration walk: {calibration.describe()}")
+    return recording, [
+        score(evening, recording, name, make, calibration if name == "maitre" else None)
+        for name, make in ENGINES.items()
+    ]
 
 
 def format_table(rows: list[tuple[str, Score]]) -> str:
@@ -256,7 +288,7 @@ def format_table(rows: list[tuple[str, Score]]) -> str:
     return "\n".join(lines)
 
 
-def main(names: list[str], seed_offset: int = 0, layout: str | None = None) -> int:
+def main(names: list[str], seed_offset: int = 0, layout: str | None = None, calibrated: bool = False) -> int:
     from firmware_sim.scenario import load_scenario
 
     rows: list[tuple[str, Score]] = []
@@ -266,7 +298,7 @@ def main(names: list[str], seed_offset: int = 0, layout: str | None = None) -> i
             f"{scenario.name}: {scenario.description} (seed {scenario.seed}, layout {scenario.layout})",
             file=sys.stderr,
         )
-        recording, scores = evaluate(scenario, lambda m: print(m, file=sys.stderr))
+        recording, scores = evaluate(scenario, lambda m: print(m, file=sys.stderr), calibrated)
         print(
             f"  {recording.advertisements:,} advertisements → {len(recording.batches):,} batches "
             f"in {recording.seconds:.1f} s ({scenario.duration / recording.seconds:.0f}× real time)",

@@ -1,0 +1,57 @@
+"""The calibration walk in the simulator: one person walks a known route through the venue.
+
+The same walk a venue's staff would do on installation day (docs/presence.md, "Calibrating a
+venue"): along the pavement past the door, a stop just outside it, in to the host stand, into
+the room, back out and along the pavement the other way. It runs in the scenario's own radio
+(shadowing, bodies, loss) with its own seed, never the evening's, and with every gateway alive:
+a calibration is done before the evening, not during it.
+"""
+
+from __future__ import annotations
+
+import random
+
+import msgspec
+
+from firmware_sim.air import Air
+from firmware_sim.band import BandFirmware
+from firmware_sim.crowd import PathBuilder, Person, crossing_time
+from firmware_sim.scenario import Evening, Scenario, radio_model
+from firmware_sim.venue import Layout, named_layout
+
+SEED_OFFSET = 7_919  # the walk's radio draws are not the evening's
+STOP_S = 15.0  # seconds at each stop: several shadowing decorrelation times
+
+
+def walker(layout: Layout, band: BandFirmware, start: float = 2.0) -> Person:
+    """The calibration route: pavement, outside the door, host stand, room, and out the other way."""
+    dx, dy = layout.door
+    sy = layout.street_y
+    hx, hy = layout.host_stand or (dx, dy + 1.0)
+    tx, ty = layout.tables
+    b = PathBuilder(start, dx - 10.0, sy).to(dx - 2.0, sy + 0.5).to(dx - 0.8, dy - 0.8).wait(STOP_S)
+    b.to(dx, dy - 0.3).to(dx, dy + 0.3).to(hx, hy).wait(STOP_S)
+    b.to(tx, ty).wait(STOP_S).to(hx + 0.8, hy).wait(STOP_S)
+    b.to(dx, dy + 0.3).to(dx, dy - 0.3).to(dx + 0.8, dy - 0.8).wait(STOP_S)
+    b.to(dx + 2.0, sy + 0.5).to(dx + 10.0, sy)
+    return Person("calibration", "staff", band, b.points, door_crossing=crossing_time(b.points, dy))
+
+
+def evening(scenario: Scenario, epoch: float = 1_795_000_000.0) -> Evening:
+    """The walk alone in the scenario's venue and radio, as an evening `runner.record` can replay."""
+    layout = named_layout(scenario.layout)
+    rng = random.Random(scenario.seed + SEED_OFFSET)
+    air = Air(layout, radio_model(scenario.radio), seed=scenario.seed + SEED_OFFSET, epoch=epoch)
+    band = BandFirmware(rng.randbytes(8), interval=scenario.advertising_interval, rng=rng)
+    person = walker(layout, band)
+    air.add(person)
+    walk = msgspec.structs.replace(scenario, duration=person.path[-1][0] + 1.0, faults=[])
+    return Evening(
+        scenario=walk,
+        layout=layout,
+        air=air,
+        people=[person],
+        parties=[],
+        known_passers=[],
+        bands={band.advertiser_id: person},
+    )
