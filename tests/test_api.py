@@ -116,3 +116,18 @@ async def test_openapi_docs_are_served(client: httpx.AsyncClient) -> None:
     assert (await client.get("/docs")).status_code == 200
     spec = (await client.get("/openapi.json")).json()
     assert "/api/reservations" in spec["paths"]
+
+
+async def test_a_calibrated_layout_reaches_the_presence_engine(
+    client: httpx.AsyncClient, live: LiveService
+) -> None:
+    await seed_venue(client)
+    plan = {"inside": [[-3, 2, 3, 20]], "door": [0, 2], "sigma_db": 7.2}
+    r = await client.put("/api/venues/bistro/layout", json=plan)
+    assert r.status_code == 200
+    assert (await client.get("/api/venues/bistro/layout")).json()["sigma_db"] == 7.2
+    assert live.service.directory.venue_models["bistro"].sigma_db == 7.2
+    # A walk that says 2 dB was not a walk through a real venue: refused, the stored plan kept.
+    r = await client.put("/api/venues/bistro/layout", json={**plan, "sigma_db": 2.0})
+    assert r.status_code == 422 and "sigma_db" in r.text
+    assert live.service.directory.venue_models["bistro"].sigma_db == 7.2

@@ -115,6 +115,13 @@ class VenueLayout(SQLModel):
     )
     door: tuple[float, float] = Field(description="where guests come in")
     bounds: tuple[float, float, float, float] | None = Field(default=None, description="area to consider")
+    sigma_db: float | None = Field(
+        default=None,
+        ge=4.0,
+        le=16.0,
+        description="how far signal levels stray from this plan, dB, as the venue's calibration walk "
+        "measured it (docs/presence.md, 'Calibrating a venue'); absent: the engine's default",
+    )
 
 
 class VenueRead(VenueBase):

@@ -100,4 +100,5 @@ def venue_model(layout: dict[str, object], gateways: dict[str, tuple[float, floa
         inside=list(parsed.inside),
         door=parsed.door,
         bounds=parsed.bounds,
+        sigma_db=parsed.sigma_db,
     )
