@@ -46,6 +46,13 @@ VARIANTS: dict[str, dict[str, object]] = {
     "p-enter-0.88": {"p_enter": 0.88},
     "p-enter-0.85": {"p_enter": 0.85},
     "p-enter-0.8": {"p_enter": 0.8},
+    "sigma-6": {"model_sigma_db": 6.0},
+    "sigma-7": {"model_sigma_db": 7.0},
+    "sigma-9": {"model_sigma_db": 9.0},
+    # Calibrated by the venue's walk, with another margin than calibration.MARGIN_DB.
+    "cal+0": {"calibration_margin_db": 0.0},
+    "cal+0.5": {"calibration_margin_db": 0.5},
+    "cal+1": {"calibration_margin_db": 1.0},
 }
 
 Batches = list[tuple[float, str, bytes]]
@@ -63,12 +70,23 @@ def recording(name: str, offset: int, layout: str | None = None) -> runner.Recor
     return rec
 
 
-def run(name: str, offset: int, variant: str, layout: str | None) -> tuple[str, str, runner.Score]:
+def run(
+    name: str, offset: int, variant: str, layout: str | None, calibrated: bool = False
+) -> tuple[str, str, runner.Score]:
     scenario = runner.with_layout(runner.with_seed_offset(load_scenario(name), offset), layout)
     rec = recording(name, offset, layout)
-    config = dataclasses.replace(PresenceConfig(), **VARIANTS[variant])  # type: ignore[arg-type]
+    overrides = dict(VARIANTS[variant])
+    margin = overrides.pop("calibration_margin_db", None)
+    calibration = runner.calibrate(scenario) if calibrated or margin is not None else None
+    if calibration is not None and margin is not None:
+        calibration = dataclasses.replace(calibration, sigma_db=calibration.spread_db + float(margin))  # type: ignore[arg-type]
+    config = dataclasses.replace(PresenceConfig(), **overrides)  # type: ignore[arg-type]
     s = runner.score(
-        build(scenario), rec, variant, lambda roles, doors: PresenceEngine(roles, config, runner._models)
+        build(scenario),
+        rec,
+        variant,
+        lambda roles, doors: PresenceEngine(roles, config, runner._models),
+        calibration,
     )
     return name, variant, s
 
@@ -84,6 +102,9 @@ def main() -> int:
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--layout", help="another layout than the scenarios' own (e.g. bistro-facade)")
+    parser.add_argument(
+        "--calibrate", action="store_true", help="every evening's venue calibrated by its walk first"
+    )
     args = parser.parse_args()
     variants = args.variants.split(",")
     unknown = [v for v in variants if v not in VARIANTS]
@@ -95,7 +116,7 @@ def main() -> int:
     for name in args.scenarios:
         for offset in offsets:
             recording(name, offset, args.layout)
-    jobs = [(n, o, v, args.layout) for n in args.scenarios for v in variants for o in offsets]
+    jobs = [(n, o, v, args.layout, args.calibrate) for n in args.scenarios for v in variants for o in offsets]
     with ProcessPoolExecutor(args.jobs) as pool:
         results = list(pool.map(run, *zip(*jobs, strict=True)))
     pooled: dict[tuple[str, str], runner.Score] = {}
