@@ -17,24 +17,23 @@ from firmware_sim.air import Air
 from firmware_sim.band import BandFirmware
 from firmware_sim.crowd import PathBuilder, Person, crossing_time
 from firmware_sim.scenario import Evening, Scenario, radio_model
-from firmware_sim.venue import Layout, named_layout
+from firmware_sim.venue import Layout, named_layout, presence_model
+from maitre.presence.calibration import STAND_S, route
 
 SEED_OFFSET = 7_919  # the walk's radio draws are not the evening's
-STOP_S = 15.0  # seconds at each stop: several shadowing decorrelation times
 
 
-def walker(layout: Layout, band: BandFirmware, start: float = 2.0) -> Person:
-    """The calibration route: pavement, outside the door, host stand, room, and out the other way."""
-    dx, dy = layout.door
-    sy = layout.street_y
-    hx, hy = layout.host_stand or (dx, dy + 1.0)
-    tx, ty = layout.tables
-    b = PathBuilder(start, dx - 10.0, sy).to(dx - 2.0, sy + 0.5).to(dx - 0.8, dy - 0.8).wait(STOP_S)
-    b.to(dx, dy - 0.3).to(dx, dy + 0.3).to(hx, hy).wait(STOP_S)
-    b.to(tx, ty).wait(STOP_S).to(hx + 0.8, hy).wait(STOP_S)
-    b.to(dx, dy + 0.3).to(dx, dy - 0.3).to(dx + 0.8, dy - 0.8).wait(STOP_S)
-    b.to(dx + 2.0, sy + 0.5).to(dx + 10.0, sy)
-    return Person("calibration", "staff", band, b.points, door_crossing=crossing_time(b.points, dy))
+def walker(layout: Layout, band: BandFirmware, start: float = 2.0, stand_s: float = STAND_S) -> Person:
+    """The calibration route an operator walks (`maitre.presence.calibration.route`), at walking pace."""
+    stops = route(presence_model(layout), stand_s)
+    b = PathBuilder(start, stops[0].x, stops[0].y)
+    for stop in stops[1:]:
+        b.to(stop.x, stop.y)
+        if stop.stand_s:
+            b.wait(stop.stand_s)
+    return Person(
+        "calibration", "staff", band, b.points, door_crossing=crossing_time(b.points, layout.door[1])
+    )
 
 
 def evening(scenario: Scenario, epoch: float = 1_795_000_000.0) -> Evening:
