@@ -81,6 +81,25 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--hours", type=float, default=12.0, help="valid for this long (default 12)")
 
     access_commands.add_parsers(sub)  # staff add, gateways credentials
+    calibrate = sub.add_parser(
+        "calibrate",
+        help="walk a route with a band: how far the venue's signals stray from its plan",
+        description="Needs the venue's layout and gateway places (MAITRE_DATABASE_URL), its gateways "
+        "running, and the broker they publish to (MAITRE_MQTT_URL; the embedded one of a running "
+        "`maitre serve` by default). Wear one band that advertises its fixed id (band:...), walk to "
+        "each place the command names, press Enter on arrival and stand still while it counts "
+        "(docs/presence.md, 'Calibrating a venue').",
+    )
+    calibrate.add_argument("--venue", required=True, help="venue slug")
+    calibrate.add_argument(
+        "--band", required=True, help="the walker's band as on the wire: band:0011223344556677"
+    )
+    calibrate.add_argument(
+        "--stand-seconds", type=float, default=15.0, help="seconds at each stop (default 15)"
+    )
+    calibrate.add_argument(
+        "--save", action="store_true", help="store the measured sigma with the venue's layout"
+    )
 
     schemas = sub.add_parser("schemas", help="print or write the wire contract's JSON Schema files")
     schemas.add_argument("--write", action="store_true", help=f"write them to {SCHEMA_DIR}/")
@@ -129,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"maitre: bad setting: {exc}", file=sys.stderr)
         return 2
+    if args.command == "calibrate":
+        from maitre.calibrate_command import run as run_calibrate
+
+        return run_calibrate(args, settings)
     try:
         if args.command == "demo":
             from maitre.demo import run_demo
