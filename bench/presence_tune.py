@@ -53,6 +53,10 @@ VARIANTS: dict[str, dict[str, object]] = {
     "cal+0": {"calibration_margin_db": 0.0},
     "cal+0.5": {"calibration_margin_db": 0.5},
     "cal+1": {"calibration_margin_db": 1.0},
+    "cal+1-p-0.85": {"calibration_margin_db": 1.0, "p_enter": 0.85},
+    "cal+0.5-p-0.88": {"calibration_margin_db": 0.5, "p_enter": 0.88},
+    "cal+0.5-walk-1.0": {"calibration_margin_db": 0.5, "walk_speed": 1.0},
+    "cal+0.5-walk-2.0": {"calibration_margin_db": 0.5, "walk_speed": 2.0},
 }
 
 Batches = list[tuple[float, str, bytes]]

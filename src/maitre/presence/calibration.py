@@ -32,8 +32,6 @@ MIN_SIGMA_DB, MAX_SIGMA_DB = 4.0, 16.0
 # The walk sees each link for a minute or two; an evening sees thousands. What the engine
 # assumes is the walk's spread plus this much, chosen on the tuning evenings (docs/presence.md).
 MARGIN_DB = 0.5
-
-
 STAND_S = 15.0  # seconds at each stop of the route: several times the shadowing's memory
 ROOM_DEPTH_M = 7.0  # how far into the room the route goes, at most
 
