@@ -12,6 +12,7 @@ from typing import cast
 import uvicorn
 
 from firmware_sim.air import Air
+from firmware_sim.scenario import Scenario
 from firmware_sim.scene import Scene
 from firmware_sim.venue import bistro_layout
 from gateway.agent import GatewayAgent
@@ -20,8 +21,10 @@ from maitre.api.app import create_app
 from maitre.api.screen_socket import PER_MESSAGE_DEFLATE, ScreenSocketProtocol
 from maitre.auth import StaffRole
 from maitre.broker import start_embedded_broker
+from maitre.calibrate_command import save_sigma
 from maitre.config import EMBEDDED, Settings
 from maitre.db import make_engine, upgrade_schema
+from maitre.evaluation.runner import calibrate
 from maitre.mqtt import BrokerAddress
 from maitre.seed import DEMO_GUESTS, seed_guest, seed_venue
 from maitre.service import VenueService
@@ -48,6 +51,10 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)  # the demo's database is its own: bring it to this version's schema
     venue_id = seed_venue(engine, layout)
+    # Installation day: the calibration walk, in the demo's own radio (its own draws), sets how far
+    # the bistro's signals stray from its plan; presence weighs the evidence with it.
+    calibration = calibrate(Scenario(name="demo-calibration", seed=7, layout="bistro"))
+    save_sigma(engine, layout.venue, calibration.sigma_db)
 
     air = Air(layout, seed=7)
     scene = Scene(air, seed=7)
@@ -91,6 +98,7 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
     print(f"  kitchen:     {base}/screens/kitchen.html#token={kitchen_token}")
     print(f"  API docs:    {base}/docs")
     who = ", ".join(names)
+    print(f"  calibration walk (simulated): {calibration.describe()}")
     print(f"  Arrivals every {ARRIVAL_GAP:.0f} s from {FIRST_ARRIVAL:.0f} s: {who}; Ctrl-C to stop.")
 
     tasks: list[asyncio.Task[None]] = []
