@@ -195,6 +195,9 @@ def run(args: argparse.Namespace, settings: object) -> int:
     try:
         broker = BrokerAddress.parse(url)
         result = calibrate(engine, broker, args.venue, args.band, args.stand_seconds)
+    except KeyboardInterrupt:
+        print("\nmaitre: calibration abandoned; nothing saved", file=sys.stderr)
+        return 130
     except (CalibrationRefused, ValueError) as exc:
         if isinstance(exc, CalibrationError):
             print(f"maitre: the walk cannot calibrate {args.venue}: {exc}", file=sys.stderr)
