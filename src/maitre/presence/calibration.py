@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maitre.presence.engine import PresenceConfig
+from maitre.presence.engine import PresenceConfig, follow_link
 from maitre.presence.grid import expected_levels
 from maitre.presence.kalman import RssiKalman
 from maitre.presence.venue_model import VenueModel
@@ -128,24 +128,20 @@ def fit(
     """
     cfg = config or PresenceConfig()
     filters: dict[str, RssiKalman] = {}
-    updates: dict[str, int] = {}
+    updates: dict[str, tuple[RssiKalman, int]] = {}  # gateway → its filter, updates since it (re)started
     residuals: list[float] = []
     heard: set[str] = set()
     for gateway, s in sightings:
         if gateway not in model.gateways:
             continue
-        z = s.rssi - (s.tx if s.tx is not None else cfg.default_power_1m)
-        k = filters.get(gateway)
-        if k is None or s.t - k.last_t > cfg.stale_s:
-            filters[gateway] = k = RssiKalman(z, s.t)
-            updates[gateway] = 0
-        elif s.t > k.last_t:
-            k.update(z, s.t, s.n, cfg.accel_noise, cfg.fading_var, cfg.floor_var)
-        else:
+        k = follow_link(filters, gateway, s, cfg)  # the engine's own link filter
+        if k is None:
             continue
-        updates[gateway] += 1
+        before, n = updates.get(gateway, (None, 0))
+        n = n + 1 if before is k else 1
+        updates[gateway] = (k, n)
         place = where(s.t)
-        if updates[gateway] < SETTLE_UPDATES or place is None:
+        if n < SETTLE_UPDATES or place is None:
             continue
         x, y = place
         expected = expected_levels(model, cfg.path_loss_exponent, gateway, np.array([x]), np.array([y]))

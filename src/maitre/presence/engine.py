@@ -76,6 +76,22 @@ class PresenceEvent:
     eta_s: float | None = None  # for approaching: estimated seconds to the door
 
 
+def follow_link(
+    links: dict[str, RssiKalman], gateway: str, s: Sighting, cfg: PresenceConfig
+) -> RssiKalman | None:
+    """Feed a sighting to its gateway's link filter, started afresh when new or stale; None: too old."""
+    # Level relative to the band's 1 m power, so bands of different power compare.
+    z = s.rssi - (s.tx if s.tx is not None else cfg.default_power_1m)
+    link = links.get(gateway)
+    if link is None or s.t - link.last_t > cfg.stale_s:
+        link = links[gateway] = RssiKalman(z, s.t)
+    elif s.t > link.last_t:
+        link.update(z, s.t, s.n, cfg.accel_noise, cfg.fading_var, cfg.floor_var)
+    else:
+        return None
+    return link
+
+
 class _Band:
     __slots__ = (
         "approaching",
@@ -129,14 +145,7 @@ class PresenceEngine:
         band = self._bands.get(key)
         if band is None:
             band = self._bands[key] = _Band()
-        # Level relative to the band's 1 m power, so bands of different power compare.
-        z = s.rssi - (s.tx if s.tx is not None else cfg.default_power_1m)
-        link = band.links.get(gateway)
-        if link is None or s.t - link.last_t > cfg.stale_s:
-            band.links[gateway] = RssiKalman(z, s.t)
-        elif s.t > link.last_t:
-            link.update(z, s.t, s.n, cfg.accel_noise, cfg.fading_var, cfg.floor_var)
-        else:
+        if follow_link(band.links, gateway, s, cfg) is None:
             return []  # older than what we have: a late duplicate, it changes nothing
         band.last_t = max(band.last_t, s.t)
         return self._decide(venue, s, band)
