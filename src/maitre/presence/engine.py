@@ -15,6 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from maitre.presence.grid import Track, VenueGrid, track_start, track_update
 from maitre.presence.kalman import RssiKalman
 from maitre.presence.venue_model import VenueModel
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from maitre.presence.role_rule import RoleRule
 
 GatewayKey = tuple[str, str]  # (venue, gateway)
+FloatArray = npt.NDArray[np.float64]
 EventKind = Literal["approaching", "arrived", "left"]
 
 DOOR, APPROACH, INSIDE = "door", "approach", "inside"
@@ -154,12 +158,30 @@ class PresenceEngine:
         """Feed one gateway's batch; the events it decides, in order, as observe() would one by one."""
         if venue in self.models:
             return [event for s in sightings for event in self.observe(venue, gateway, s)]
+        return self._rule(venue).observe(gateway, sightings)
+
+    def observe_columns(
+        self,
+        venue: str,
+        gateway: str,
+        ids: list[str],
+        t: FloatArray,
+        z: FloatArray,
+        count: FloatArray,
+    ) -> list[PresenceEvent]:
+        """observe_batch for a venue without a model, its batch already in columns: ids, times,
+        levels relative to each band's 1 m power, packets summarised (role_rule.observe_columns)."""
+        if venue in self.models:
+            raise ValueError(f"venue {venue!r} has a model: give it sightings (observe_batch)")
+        return self._rule(venue).observe_columns(gateway, ids, t, z, count)
+
+    def _rule(self, venue: str) -> RoleRule:
         rule = self._rules.get(venue)
         if rule is None:
             from maitre.presence.role_rule import RoleRule  # it builds on this module's types
 
             rule = self._rules[venue] = RoleRule(venue, self.roles, self.config)
-        return rule.observe(gateway, sightings)
+        return rule
 
     def _levels(self, venue: str, band: _Band, t: float) -> dict[str, tuple[str, float, float]]:
         """Fresh links by role: role → (gateway, best level, its rate)."""

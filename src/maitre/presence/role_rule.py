@@ -10,10 +10,10 @@ gateway hears the band (one died), inside gateways decide on the same rule. It i
 again beyond `leave_m` or clearly outside, so a guest at the edge cannot flap.
 
 One table per venue: a row per band, a column per gateway. A batch from one gateway updates its
-links' filters and ranks every band's fresh links by role with array operations; only the few
-bands whose state may change (inside, going, coming closer) then take the state machine in
-Python, with the same float arithmetic as the per-sighting rule it replaced, so the events are
-the same (tests/presence_reference.py keeps that rule as the tests' oracle).
+links' filters and ranks every band's fresh links by role in one compiled pass (role_kernel.py);
+only the few bands whose state may change (inside, going, coming closer) then take the state
+machine in Python, with the same float arithmetic as the per-sighting rule it replaced, so the
+events are the same (tests/presence_reference.py keeps that rule as the tests' oracle).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
+from maitre.presence import role_kernel
 from maitre.presence.engine import (
     _LN10_OVER_10,
     APPROACH,
@@ -35,17 +36,19 @@ from maitre.presence.engine import (
     PresenceConfig,
     PresenceEvent,
 )
+from maitre.presence.role_kernel import APPROACHING, ARRIVED, HEARD, INSIDE_SINCE, OUTSIDE_SINCE
 from maitre.wire import Sighting
 
 # Link state planes: level, rate, covariance (p00, p01, p11), time of the last update (NaN: no link).
-X, RATE, P00, P01, P11, LAST = range(6)
-# A link heard the first time, or again after stale_s: RssiKalman's starting state, plus z and t.
-_START = np.array([0.0, 0.0, 25.0, 0.0, 4.0, 0.0])[:, None]  # X and LAST are set apart
 # Band state planes: last heard, arrived, approaching, inside since, outside since (NaN: not).
-HEARD, ARRIVED, APPROACHING, INSIDE_SINCE, OUTSIDE_SINCE = range(5)
 _NEW_BAND = (0.0, 0.0, 0.0, math.nan, math.nan)
-# Arrays decide which bands may change state; Python decides exactly. Distances from numpy's
-# power may differ from Python's in the last bits, so the arrays' thresholds are this much wider.
+_ROLE_CODES = {
+    DOOR: role_kernel.DOOR_ROLE,
+    INSIDE: role_kernel.INSIDE_ROLE,
+    APPROACH: role_kernel.APPROACH_ROLE,
+}
+# The kernel picks the bands that may change state; Python decides exactly. Distances from the
+# compiled power may differ from Python's in the last bits, so its thresholds are this much wider.
 _SLACK = 1e-9
 FloatArray = npt.NDArray[np.float64]
 
@@ -63,7 +66,24 @@ class RoleRule:
         self.columns: dict[str, int] = {}  # gateway → column
         self._gateways: list[str] = []
         self._roles_seen: tuple[str | None, ...] | None = None
-        self._masks: dict[str, npt.NDArray[np.bool_] | None] = {}
+        self._codes: npt.NDArray[np.int8] = np.zeros(0, dtype=np.int8)
+        cfg = config
+        self._cfg = np.array(
+            [
+                cfg.stale_s,
+                cfg.accel_noise,
+                cfg.fading_var,
+                cfg.floor_var,
+                cfg.path_loss_exponent,
+                cfg.arrive_m,
+                cfg.inside_m,
+                cfg.approach_m,
+                cfg.leave_m,
+                cfg.inside_margin_db,
+                cfg.approach_rate_db_s,
+                _SLACK,
+            ]
+        )
         # A band's links side by side, and each link's planes side by side: one gather per batch.
         self._links: FloatArray = np.full((64, 0, 6), math.nan)  # (row, column, plane)
         self._state: FloatArray = np.array([_NEW_BAND] * 64)  # (row, plane)
@@ -75,13 +95,30 @@ class RoleRule:
         """Feed one gateway's sightings; the events they decide, in the order of the sightings."""
         if not sightings:
             return []
-        known = list(map(self.rows.get, [s.id for s in sightings]))
-        rows = self._admit(sightings, known) if None in known else cast(list[int], known)
+        power = self.config.default_power_1m
+        return self.observe_columns(
+            gateway,
+            [s.id for s in sightings],
+            np.array([s.t for s in sightings]),
+            # Level relative to the band's 1 m power, so bands of different power compare.
+            np.array([s.rssi - (power if s.tx is None else s.tx) for s in sightings]),
+            np.array([s.n for s in sightings], dtype=np.float64),
+        )
+
+    def observe_columns(
+        self, gateway: str, ids: list[str], t: FloatArray, z: FloatArray, count: FloatArray
+    ) -> list[PresenceEvent]:
+        """`observe` for a batch already in columns: ids, times, levels relative to the 1 m power, and
+        packets summarised."""
+        if not ids:
+            return []
+        known = list(map(self.rows.get, ids))
+        rows = self._admit(ids, known) if None in known else cast(list[int], known)
         column = self.columns.get(gateway)
         if column is None:
             column = self._add_column(gateway)
         if len(set(rows)) == len(rows):
-            return [event for _, event in self._round(gateway, column, sightings, rows)]
+            return [event for _, event in self._round(gateway, column, ids, rows, t, z, count)]
         # A band twice in one batch (the wire allows it): its later sightings go in later rounds,
         # so each band's sightings are still taken in order.
         found: list[tuple[int, PresenceEvent]] = []
@@ -89,7 +126,10 @@ class RoleRule:
         while pending:
             first = dict(zip(reversed([rows[i] for i in pending]), reversed(pending), strict=True))
             now = sorted(first.values())
-            taken = self._round(gateway, column, [sightings[i] for i in now], [rows[i] for i in now])
+            at = np.array(now, dtype=np.intp)
+            taken = self._round(
+                gateway, column, [ids[i] for i in now], [rows[i] for i in now], t[at], z[at], count[at]
+            )
             found += [(now[k], event) for k, event in taken]
             pending = sorted(set(pending).difference(now))
         found.sort(key=itemgetter(0))
@@ -112,14 +152,14 @@ class RoleRule:
         self._bands[row] = None
         self._free.append(row)
 
-    def _admit(self, sightings: Sequence[Sighting], rows: list[int | None]) -> list[int]:
+    def _admit(self, ids: list[str], rows: list[int | None]) -> list[int]:
         """Rows for bands heard the first time (or the first time since they were forgotten)."""
         admitted: list[int] = []
         for i, row in enumerate(rows):
             if row is not None:
                 admitted.append(row)
                 continue
-            band = sightings[i].id
+            band = ids[i]
             row = self.rows.get(band)  # twice in this batch: admitted a moment ago
             if row is None:
                 if self._free:
@@ -151,137 +191,55 @@ class RoleRule:
         return column
 
     def _round(
-        self, gateway: str, column: int, sightings: Sequence[Sighting], row_list: list[int]
+        self,
+        gateway: str,
+        column: int,
+        ids: list[str],
+        row_list: list[int],
+        t: FloatArray,
+        z: FloatArray,
+        count: FloatArray,
     ) -> list[tuple[int, PresenceEvent]]:
         """Sightings of distinct bands; (index, event) for those that decided one."""
-        cfg = self.config
+        n = len(row_list)
         rows = np.array(row_list, dtype=np.intp)
-        t = np.array([s.t for s in sightings])
-        # Level relative to the band's 1 m power, so bands of different power compare.
-        power = cfg.default_power_1m
-        z = np.array([s.rssi - (power if s.tx is None else s.tx) for s in sightings])
-        count = np.array([s.n for s in sightings], dtype=np.float64)
-        links = self._links[rows].transpose(2, 0, 1)  # every link of these bands: (plane, band, column)
-        heard = links[:, :, column]
-        x, rate, p00, p01, p11, last = heard
-        dt = t - last
-        restart = ~(dt <= cfg.stale_s)  # no link yet (NaN), or unheard too long: start afresh
-        newer = dt > 0  # not newer than what we have: a late duplicate, it changes nothing
-        # RssiKalman.update, term for term (the same operations in the same order: the same bits).
-        q = cfg.accel_noise
-        dt2 = dt * dt
-        x = x + rate * dt
-        p00 = p00 + dt * (2 * p01 + dt * p11) + q * dt2 * dt / 3
-        p01 = p01 + dt * p11 + q * dt2 / 2
-        p11 = p11 + q * dt
-        s = p00 + (cfg.fading_var / np.maximum(count, 1) + cfg.floor_var)
-        k0 = p00 / s
-        k1 = p01 / s
-        y = z - x
-        x = x + k0 * y
-        rate = rate + k1 * y
-        p11 = p11 - k1 * p01
-        p01 = (1 - k0) * p01
-        p00 = (1 - k0) * p00
-        n = len(t)
-        updated = np.array([x, rate, p00, p01, p11, t])
-        # (np.count_nonzero: ndarray.all and .any go through Python wrappers, several µs a call)
-        if np.count_nonzero(newer) < n:
-            updated = np.where(newer, updated, heard)
-        if np.count_nonzero(restart):
-            updated[:, restart] = _START
-            updated[X, restart] = z[restart]
-            updated[LAST, restart] = t[restart]
-        heard[:] = updated
-        self._links[rows, column] = updated.T
-        band = self._state[rows].T  # (plane, band)
-        taken = restart | newer
-        self._state[rows, HEARD] = np.where(taken, np.maximum(band[HEARD], t), band[HEARD])
-        if self.roles.get((self.venue, gateway)) == APPROACH:
-            taken &= band[ARRIVED] != 0  # outside readings only ever hold an arrival back
-        if np.count_nonzero(taken) == n:
-            return self._decide(rows, t, links, band, None, sightings)
-        index = taken.nonzero()[0]
-        if not len(index):
-            return []
-        return self._decide(rows[index], t[index], links[:, index], band[:, index], index, sightings)
-
-    def _decide(
-        self,
-        rows: npt.NDArray[np.intp],
-        t: FloatArray,
-        links: FloatArray,
-        band: FloatArray,
-        index: npt.NDArray[np.intp] | None,
-        sightings: Sequence[Sighting],
-    ) -> list[tuple[int, PresenceEvent]]:
-        """The rule over every fresh link of each band; the state machine for those it may move."""
-        cfg = self.config
-        age = t[:, None] - links[LAST]
-        fresh = age <= cfg.stale_s
-        level = links[X] + links[RATE] * age
-        masks = self._role_masks()
-        door_level, door_col = _best(level, fresh, masks[DOOR])
-        inside_level, inside_col = _best(level, fresh, masks[INSIDE])
-        outside_level, _ = _best(level, fresh, masks[APPROACH])
-        has_door = door_level > -np.inf
-        near = (has_door | (inside_level > -np.inf)).nonzero()[0]
-        if not len(near):
-            return []
-        has_door = has_door[near]
-        near_level = np.where(has_door, door_level[near], inside_level[near])
-        near_col = np.where(has_door, door_col[near], inside_col[near])
-        outside = outside_level[near]
-        # With no approach gateway hearing the band, the door level alone must carry the decision.
-        margin = np.where(outside > -np.inf, near_level - outside, cfg.inside_margin_db)
-        near_rate = links[RATE, near, near_col]
-        band = band[:, near]
-        d = 10.0 ** (-near_level / (10 * cfg.path_loss_exponent))
-        radius = np.where(has_door, cfg.arrive_m, cfg.inside_m)
-        maybe_in = (d <= radius * (1 + _SLACK)) & (margin >= cfg.inside_margin_db)
-        maybe_closer = (
-            (band[APPROACHING] == 0)
-            & has_door
-            & (d <= cfg.approach_m * (1 + _SLACK))
-            & (near_rate >= cfg.approach_rate_db_s)
+        index = np.empty(n, dtype=np.int64)
+        values = np.empty((n, 5))
+        found = role_kernel.observe_round(
+            self._links,
+            self._state,
+            rows,
+            np.ascontiguousarray(t, dtype=np.float64),
+            np.ascontiguousarray(z, dtype=np.float64),
+            np.ascontiguousarray(count, dtype=np.float64),
+            column,
+            self._role_codes(),
+            self._cfg,
+            index,
+            values,
         )
-        maybe_gone = (d >= cfg.leave_m * (1 - _SLACK)) | (margin <= -cfg.inside_margin_db)
-        moving = np.where(
-            band[ARRIVED] != 0,
-            maybe_gone | ~np.isnan(band[OUTSIDE_SINCE]),
-            maybe_in | maybe_closer | ~np.isnan(band[INSIDE_SINCE]),
-        )
-        which = moving.nonzero()[0]
-        if not len(which):
+        if not found:
             return []
-        position = near[which] if index is None else index[near[which]]
         events = []
-        for i, row, at, lvl, mrg, rt, door, col in zip(
-            position.tolist(),
-            rows[near[which]].tolist(),
-            t[near[which]].tolist(),
-            near_level[which].tolist(),
-            margin[which].tolist(),
-            near_rate[which].tolist(),
-            has_door[which].tolist(),
-            near_col[which].tolist(),
-            strict=True,
+        gateways = self._gateways
+        for i, (level, margin, rate, door, col) in zip(
+            index[:found].tolist(), values[:found].tolist(), strict=True
         ):
-            event = self._step(sightings[i].id, row, at, lvl, mrg, rt, door, self._gateways[col])
+            event = self._step(
+                ids[i], row_list[i], float(t[i]), level, margin, rate, door != 0, gateways[int(col)]
+            )
             if event is not None:
                 events.append((i, event))
         return events
 
-    def _role_masks(self) -> dict[str, npt.NDArray[np.bool_] | None]:
-        """Per role, which columns are its gateways' (None: no gateway has it); cached until roles change."""
+    def _role_codes(self) -> npt.NDArray[np.int8]:
+        """Each column's role as the kernel's code; cached until roles change."""
         roles = tuple(self.roles.get((self.venue, g)) for g in self._gateways)
         if roles != self._roles_seen:
             self._roles_seen = roles
-            self._masks = {
-                role: np.array([r == role for r in roles]) if role in roles else None
-                for role in (DOOR, INSIDE, APPROACH)
-            }
-        return self._masks
+            codes = [_ROLE_CODES.get(r or "", role_kernel.NO_ROLE) for r in roles]
+            self._codes = np.array(codes, dtype=np.int8)
+        return self._codes
 
     def _step(
         self, band: str, row: int, t: float, level: float, margin: float, rate: float, door: bool, gw: str
@@ -325,20 +283,6 @@ class RoleRule:
             return None
         state[row, OUTSIDE_SINCE] = math.nan
         return None
-
-
-def _best(
-    level: FloatArray, fresh: npt.NDArray[np.bool_], of_role: npt.NDArray[np.bool_] | None
-) -> tuple[FloatArray, npt.NDArray[np.intp]]:
-    """Per band, the loudest fresh link of the role's gateways (-inf: none) and its column.
-
-    The first column wins a tie, where one sighting at a time the first link heard won: the
-    same unless two gateways of one role report exactly the same level.
-    """
-    if of_role is None:
-        return np.full(len(level), -np.inf), np.zeros(len(level), dtype=np.intp)
-    ranked = np.where(fresh & of_role, level, -np.inf)
-    return np.maximum.reduce(ranked, axis=1), ranked.argmax(axis=1)
 
 
 def _confidence(cfg: PresenceConfig, d: float, radius: float, margin: float) -> float:
