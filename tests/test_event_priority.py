@@ -64,14 +64,12 @@ async def test_approach_that_changed_nothing_is_not_matched_again_at_once(engine
             service.submit(presence(walker.advertiser_id, "approaching"))
         service.submit(presence(sarah.advertiser_id, "approaching"))  # another band is matched as ever
         service.submit(presence(walker.advertiser_id, "arrived"))  # arrivals are never skipped
-        await wait_until(lambda: len(matched) >= 3, what="matching")
+        await wait_until(lambda: len(matched) >= 2, what="matching")
         await wait_until(lambda: not len(service.matching), what="the queue drained")
+        # The walker's first approach was let go by the expected-bands query (nobody booked is
+        # waiting for them), and quiet from then: none of their approaches cost a transaction.
         assert sorted(matched) == sorted(
-            [
-                f"approaching:{walker.advertiser_id}",
-                f"approaching:{sarah.advertiser_id}",
-                f"arrived:{walker.advertiser_id}",
-            ]
+            [f"approaching:{sarah.advertiser_id}", f"arrived:{walker.advertiser_id}"]
         )
         alerts: list[dict[str, object]] = []
         for _ in range(100):  # Sarah's approach is recorded a moment after it is matched

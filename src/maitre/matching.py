@@ -22,6 +22,8 @@ log = logging.getLogger("maitre.matching")
 
 # After an approach that changed nothing, that band's approaches skip matching for this long.
 QUIET_APPROACH_SECONDS = 30.0
+# How long an approach waits for others to gather, so that one query lets them all go.
+APPROACH_GATHER_SECONDS = 0.02
 
 
 class _Queued(NamedTuple):
@@ -78,7 +80,11 @@ class MatchingQueue:
             queued = await self._events.get()
             if queued.order in self._expected:
                 self._expected.discard(queued.order)
-            elif queued.event.kind == "approaching" and self._events.qsize():
+            elif queued.event.kind == "approaching":
+                # Even alone: one small query is cheaper than a matching transaction that finds
+                # nothing, which is what most approaches (passers-by, the unbooked) come to; and
+                # a moment's wait lets a burst of them share it (a heads-up, not a greeting).
+                await asyncio.sleep(APPROACH_GATHER_SECONDS)
                 await self._skip_unexpected(queued)
                 continue
             _, _, event, ack = queued
@@ -107,7 +113,11 @@ class MatchingQueue:
         """
         waiting = [first]
         while not self._events.empty():
-            waiting.append(self._events.get_nowait())
+            queued = self._events.get_nowait()
+            if queued.event.kind != "approaching":  # queued while the approaches gathered
+                self._events.put_nowait(queued)
+                break  # the queue gives arrivals first: what is left behind it is approaches
+            waiting.append(queued)
         times: dict[str, list[float]] = {}
         for q in waiting:
             times.setdefault(q.event.venue, []).append(q.event.at)
