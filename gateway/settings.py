@@ -110,5 +110,5 @@ def _revision_of(payload: bytes) -> int | None:
     """The revision of a config that failed validation, when it is readable at all."""
     try:
         return msgspec.json.decode(payload, type=_Revision).revision
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
         return None

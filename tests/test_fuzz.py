@@ -100,8 +100,20 @@ def test_batch_decoder_raises_only_its_own_errors(payload: bytes) -> None:
         pass
 
 
+def _corrupt(payload: bytes, at: int, value: int) -> bytes:
+    """One byte replaced by one that is not UTF-8 on its own: inside a string, msgspec's decoder
+    raised UnicodeDecodeError, which ingest did not expect until fuzzing found it."""
+    at %= len(payload)
+    return payload[:at] + bytes([value]) + payload[at + 1 :]
+
+
+not_utf8 = st.builds(
+    _corrupt, near_batch.map(msgspec.json.encode), st.integers(0, 10**6), st.integers(0x80, 0xFF)
+)
+
+
 @FUZZ
-@given(topics, st.binary(max_size=600) | near_batch.map(msgspec.json.encode))
+@given(topics, st.binary(max_size=600) | near_batch.map(msgspec.json.encode) | not_utf8)
 def test_ingest_never_raises_and_counts_every_message(topic: str, payload: bytes) -> None:
     target = ingest()
     target.handle(topic, payload)
@@ -164,3 +176,22 @@ def test_raw_advertising_data_parses_or_names_the_bad_offset(raw: bytes) -> None
         assert "offset" in str(exc)
         return
     decode(adv)
+
+
+def test_a_string_that_is_not_utf8_is_a_malformed_message() -> None:
+    target = ingest()
+    body = b'{"v":1,"venue":"\x80istro","gateway":"door","boot":"b","seq":0,"sent":1,"window":0.5}'
+    target.handle(wire.sightings_topic("bistro", "door"), body)
+    assert target.stats.dropped == {"malformed": 1}
+    for reader, field in (
+        (wire.decode_status, b"state"),
+        (wire.decode_config, b"scanning"),
+        (wire.decode_telemetry, b"boot"),
+        (wire.decode_config_result, b"error"),
+    ):
+        try:
+            reader(b'{"v":1,"' + field + b'":"\xff"}')
+        except msgspec.DecodeError as exc:
+            assert "malformed" in str(exc)
+        else:
+            raise AssertionError(f"{reader.__name__} took a string that is not UTF-8")

@@ -307,7 +307,7 @@ class AlertRelay:
     def _on_directory_change(self, msg: paho.MQTTMessage) -> None:
         try:
             change = msgspec.json.decode(msg.payload, type=DirectoryChange)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             log.warning("dropped a malformed directory change: %s", exc)
             return
         if change.origin == self.instance or self.directory_changed is None:

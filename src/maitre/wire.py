@@ -8,9 +8,11 @@ See docs/protocol.md for the prose version.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, TypeVar
 
 import msgspec
+
+T = TypeVar("T")
 
 PROTOCOL_VERSION: Final = 1
 TOPIC_ROOT: Final = f"maitre/v{PROTOCOL_VERSION}"
@@ -178,9 +180,18 @@ def encode(message: Message) -> bytes:
     return _encoder.encode(message)
 
 
+def _decode(decoder: msgspec.json.Decoder[T], payload: bytes) -> T:
+    """decoder.decode, with a string that is not UTF-8 a DecodeError like any other bad JSON
+    (msgspec raises UnicodeDecodeError for one, which the callers' handlers would not catch)."""
+    try:
+        return decoder.decode(payload)
+    except UnicodeDecodeError as exc:
+        raise msgspec.DecodeError(f"JSON is malformed: {exc}") from None
+
+
 def decode_batch(payload: bytes) -> SightingBatch:
     """Decode and validate a batch; raises msgspec.ValidationError or msgspec.DecodeError."""
-    batch = _batch_decoder.decode(payload)
+    batch = _decode(_batch_decoder, payload)
     ids = [s.id for s in batch.sightings]
     joined = _ID_SEPARATOR.join(ids)
     # One regex pass over all ids; an id holding the separator itself takes the per-id check.
@@ -195,22 +206,22 @@ def decode_batch(payload: bytes) -> SightingBatch:
 
 def decode_status(payload: bytes) -> GatewayStatus:
     """Decode and validate a gateway status message."""
-    return _status_decoder.decode(payload)
+    return _decode(_status_decoder, payload)
 
 
 def decode_config(payload: bytes) -> GatewayConfig:
     """Decode and validate a gateway config; raises msgspec.ValidationError or msgspec.DecodeError."""
-    return _config_decoder.decode(payload)
+    return _decode(_config_decoder, payload)
 
 
 def decode_config_result(payload: bytes) -> GatewayConfigResult:
     """Decode and validate a gateway's answer to a config."""
-    return _config_result_decoder.decode(payload)
+    return _decode(_config_result_decoder, payload)
 
 
 def decode_telemetry(payload: bytes) -> GatewayTelemetry:
     """Decode and validate a gateway telemetry message."""
-    return _telemetry_decoder.decode(payload)
+    return _decode(_telemetry_decoder, payload)
 
 
 def sightings_topic(venue: str, gateway: str) -> str:

@@ -129,7 +129,7 @@ class ForeignGateways:
                 ident, rssi, power = _espresense(_espresense_decoder.decode(payload))
             else:
                 ident, rssi, power = _omg(_omg_decoder.decode(payload))
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise ForeignDrop(Drop.MALFORMED, str(exc)[:200]) from None
         if not _ID_RE.match(ident):
             raise ForeignDrop(Drop.MALFORMED, f"no usable advertiser id ({ident!r})")
