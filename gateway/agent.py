@@ -161,7 +161,8 @@ class GatewayAgent:
             sightings=sightings,
         )
         try:
-            self.spool.put(self._sightings_topic, self.boot, self.seq, wire.encode(batch))
+            payload = wire.encode_packed(batch) if self.settings.encoding == "packed" else wire.encode(batch)
+            self.spool.put(self._sightings_topic, self.boot, self.seq, payload)
         except sqlite3.Error as exc:  # disk full, card failing: lose this batch, not the gateway
             self.stats.spool_failed += 1
             self._warn.warning("spool", "cannot write the spool %s: %s; batch dropped", self.spool.path, exc)

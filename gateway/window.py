@@ -68,7 +68,7 @@ class Window:
             Sighting(
                 id=ident,
                 rssi=round(t.rssi_sum / t.n, 1),
-                rssi_max=t.rssi_max,
+                rssi_max=round(t.rssi_max, 1),  # radios report whole dBm; 0.1 dB is what packs
                 n=t.n,
                 t=round(min(t.last_t, horizon), 3),
                 tx=t.tx,

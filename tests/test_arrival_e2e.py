@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import paho.mqtt.publish as publish
+import pytest
 import websockets
 from sqlalchemy.engine import Engine
 
@@ -16,6 +17,7 @@ from firmware_sim.radio import RadioModel
 from firmware_sim.scene import Scene
 from firmware_sim.venue import demo_layout
 from gateway.agent import GatewayAgent
+from gateway.settings import RunSettings
 from gateway.sources.simulated import SimulatedSource
 from maitre import wire
 from maitre.mqtt import BrokerAddress
@@ -35,8 +37,9 @@ async def collect(ws: websockets.ClientConnection, into: list[dict[str, Any]]) -
                 into.append(msg)
 
 
+@pytest.mark.parametrize("encoding", ["json", "packed"])
 async def test_guest_is_greeted_once_and_kitchen_starts_once_while_others_get_nothing(
-    engine: Engine, broker: BrokerAddress
+    engine: Engine, broker: BrokerAddress, encoding: wire.BatchEncoding
 ) -> None:
     async with live_service(engine, broker) as live, live.client() as client:
         venue_id = await seed_venue(client)
@@ -64,7 +67,8 @@ async def test_guest_is_greeted_once_and_kitchen_starts_once_while_others_get_no
                 asyncio.create_task(collect(host, host_frames)),
                 asyncio.create_task(collect(kitchen, kitchen_frames)),
             ]
-            agents = [GatewayAgent("bistro", g.name, broker) for g in layout.gateways]
+            settings = RunSettings(encoding=encoding)  # packed: what a busy venue's gateways send
+            agents = [GatewayAgent("bistro", g.name, broker, settings) for g in layout.gateways]
             tasks = [asyncio.create_task(a.run(SimulatedSource(air, a.gateway))) for a in agents]
             tasks.append(asyncio.create_task(air.run()))
             await asyncio.sleep(SCENE_SECONDS)

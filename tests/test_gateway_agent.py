@@ -191,3 +191,24 @@ def test_a_spool_that_cannot_be_written_costs_the_batch_not_the_gateway() -> Non
     assert a.telemetry().dropped == {"spool_failed": 1}
     a.on_advertisement(band_adv())
     assert a.tick() is not None  # still hearing, still numbering
+
+
+def test_a_remote_config_switches_the_batches_to_packed_and_back() -> None:
+    from maitre.ingest import packed
+
+    a = agent()
+    a.settings = a.local.overlay(b'{"v":1,"revision":3,"encoding":"packed"}')
+    a.on_advertisement(band_adv(-61.26))
+    a.on_advertisement(ibeacon_adv(VENUE_UUID))
+    sent = a.flush()
+    a.settings = a.local.overlay(b"")  # the retained config deleted: the command line's JSON again
+    a.on_advertisement(band_adv(-50))
+    a.flush()
+    first, second = (b.payload for b in a.spool.after(0, 10))
+    assert sent is not None and wire.is_packed(first) and not wire.is_packed(second)
+    decoded = packed.decode(first)
+    in_order = sorted(sent.sightings, key=lambda s: s.id.startswith("band:"))  # packed ones last
+    assert decoded.header.sightings + decoded.sightings() == in_order
+    assert wire.decode_batch(second).sightings[0].rssi == -50
+    with pytest.raises(ValueError, match="encoding"):
+        RunSettings(encoding="xml")  # type: ignore[arg-type]

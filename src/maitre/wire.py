@@ -8,6 +8,9 @@ See docs/protocol.md for the prose version.
 from __future__ import annotations
 
 import re
+import struct
+import sys
+from array import array
 from typing import Annotated, Final, Literal, TypeVar
 
 import msgspec
@@ -81,6 +84,46 @@ class SightingBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     sightings: Annotated[list[Sighting], msgspec.Meta(max_length=MAX_SIGHTINGS_PER_BATCH)]
 
 
+# The packed encoding of a sighting batch: the same batch, its band, eid and mac sightings as
+# columns of numbers instead of JSON objects, about a quarter of the size and decoded by the
+# service with one array view per column (docs/protocol.md, "Packed batches"). Layout, little
+# endian: PACKED_MAGIC, the header's length (u32), the header (JSON, a PackedHeader), zero bytes
+# up to a multiple of 8, then `count` values of each column in PACKED_COLUMNS order.
+PACKED_MAGIC: Final = b"MTRP"
+PACKED_SCHEMES: Final = ("band", "eid", "mac")  # scheme code 1, 2, 3
+PACKED_KEY_BITS: Final = {"band": 64, "eid": 64, "mac": 48}
+PACKED_NO_TX: Final = -128  # the tx column's value when the frame carried no power
+# (name, array type code): key (the id's hex as a number), t (s), rssi and rssi_max (0.1 dBm),
+# n, tx (dBm), scheme (code).
+PACKED_COLUMNS: Final = (
+    ("key", "Q"),
+    ("t", "d"),
+    ("rssi", "h"),
+    ("rssi_max", "h"),
+    ("n", "H"),
+    ("tx", "b"),
+    ("scheme", "B"),
+)
+PACKED_BYTES_PER_SIGHTING: Final = 24
+_PACKED_PREFIX = struct.Struct("<4sI")
+_ID_HEX_DIGITS: Final = {"band": 16, "eid": 16, "mac": 12}
+
+
+class PackedHeader(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """A packed batch's header: the batch's fields, how many sightings the columns hold, and the
+    sightings that do not pack (other schemes), which come before the packed ones."""
+
+    v: Literal[1]
+    venue: Name
+    gateway: Name
+    boot: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    seq: Annotated[int, msgspec.Meta(ge=0)]
+    sent: UnixTime
+    window: Annotated[float, msgspec.Meta(gt=0, le=60)]
+    count: Annotated[int, msgspec.Meta(ge=0, le=MAX_SIGHTINGS_PER_BATCH)]
+    sightings: Annotated[list[Sighting], msgspec.Meta(max_length=MAX_SIGHTINGS_PER_BATCH)] = []
+
+
 class GatewayStatus(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     """Retained on the status topic; the broker publishes the offline one as the last will."""
 
@@ -92,6 +135,8 @@ class GatewayStatus(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
 
 
 ScanningMode = Literal["passive", "active"]
+# How a gateway encodes its sighting batches: JSON (readable), or packed (columns; see PACKED_MAGIC).
+BatchEncoding = Literal["json", "packed"]
 # Canonical or bare: "f7826da6-4fa2-4e98-8024-bc5b71e0893e" or "f7826da64fa24e988024bc5b71e0893e".
 IBEACON_UUID_PATTERN: Final = (
     r"^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$"
@@ -126,6 +171,7 @@ class GatewayConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
         | None
     ) = None  # allow-list; empty allows every Eddystone-UID
     telemetry_interval: Annotated[float, msgspec.Meta(ge=1, le=3600)] | None = None  # seconds
+    encoding: BatchEncoding | None = None  # of sighting batches; packed needs a service that reads it
 
 
 class GatewayConfigResult(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
@@ -166,6 +212,7 @@ _ID_RE = re.compile(ADVERTISER_ID_PATTERN)
 _ID_SEPARATOR: Final = "\x00"
 _ONE_ID = ADVERTISER_ID_PATTERN[1:-1] + "\n?"
 _IDS_RE = re.compile(f"{_ONE_ID}(?:{_ID_SEPARATOR}{_ONE_ID})*")
+_packed_header_decoder = msgspec.json.Decoder(PackedHeader)
 _status_decoder = msgspec.json.Decoder(GatewayStatus)
 _config_decoder = msgspec.json.Decoder(GatewayConfig)
 _config_result_decoder = msgspec.json.Decoder(GatewayConfigResult)
@@ -192,7 +239,13 @@ def _decode(decoder: msgspec.json.Decoder[T], payload: bytes) -> T:
 def decode_batch(payload: bytes) -> SightingBatch:
     """Decode and validate a batch; raises msgspec.ValidationError or msgspec.DecodeError."""
     batch = _decode(_batch_decoder, payload)
-    ids = [s.id for s in batch.sightings]
+    check_ids(batch.sightings)
+    return batch
+
+
+def check_ids(sightings: list[Sighting]) -> None:
+    """Raise msgspec.ValidationError unless every sighting's id matches ADVERTISER_ID_PATTERN."""
+    ids = [s.id for s in sightings]
     joined = _ID_SEPARATOR.join(ids)
     # One regex pass over all ids; an id holding the separator itself takes the per-id check.
     if ids and (joined.count(_ID_SEPARATOR) != len(ids) - 1 or not _IDS_RE.fullmatch(joined)):
@@ -201,7 +254,77 @@ def decode_batch(payload: bytes) -> SightingBatch:
                 raise msgspec.ValidationError(
                     f"Expected `str` matching regex {ADVERTISER_ID_PATTERN!r} - at `$.sightings[{i}].id`"
                 )
-    return batch
+
+
+def is_packed(payload: bytes) -> bool:
+    return payload[:4] == PACKED_MAGIC
+
+
+def encode_packed(batch: SightingBatch) -> bytes:
+    """The batch in the packed encoding: band, eid and mac sightings as columns, others in the header.
+
+    Levels travel in tenths of a dB (a gateway's windows already round them so); everything else
+    exactly. The packed sightings keep their order, after the ones that do not pack.
+    """
+    packable: list[tuple[Sighting, int, int]] = []
+    others: list[Sighting] = []
+    for s in batch.sightings:
+        scheme, _, rest = s.id.partition(":")
+        digits = _ID_HEX_DIGITS.get(scheme)
+        if digits is None or len(rest) != digits or s.n > 0xFFFF:
+            others.append(s)
+            continue
+        packable.append((s, PACKED_SCHEMES.index(scheme) + 1, int(rest, 16)))
+    header = _encoder.encode(
+        PackedHeader(
+            v=1,
+            venue=batch.venue,
+            gateway=batch.gateway,
+            boot=batch.boot,
+            seq=batch.seq,
+            sent=batch.sent,
+            window=batch.window,
+            count=len(packable),
+            sightings=others,
+        )
+    )
+    columns: dict[str, list[int] | list[float]] = {
+        "key": [key for _, _, key in packable],
+        "t": [s.t for s, _, _ in packable],
+        "rssi": [round(s.rssi * 10) for s, _, _ in packable],
+        "rssi_max": [round(s.rssi_max * 10) for s, _, _ in packable],
+        "n": [s.n for s, _, _ in packable],
+        "tx": [PACKED_NO_TX if s.tx is None else s.tx for s, _, _ in packable],
+        "scheme": [code for _, code, _ in packable],
+    }
+    head = _PACKED_PREFIX.pack(PACKED_MAGIC, len(header)) + header
+    parts = [head, bytes(-len(head) % 8)]
+    for name, code in PACKED_COLUMNS:
+        values: array[int] | array[float] = array(code, columns[name])
+        if sys.byteorder == "big":
+            values.byteswap()
+        parts.append(values.tobytes())
+    return b"".join(parts)
+
+
+def decode_packed_header(payload: bytes) -> tuple[PackedHeader, int]:
+    """The header of a packed batch and where its columns start; raises msgspec.DecodeError or
+    msgspec.ValidationError. The columns themselves are read by whoever needs them as arrays."""
+    if len(payload) < _PACKED_PREFIX.size or not is_packed(payload):
+        raise msgspec.DecodeError("not a packed batch: too short or no PACKED_MAGIC")
+    _, length = _PACKED_PREFIX.unpack_from(payload)
+    start = _PACKED_PREFIX.size
+    if start + length > len(payload):
+        raise msgspec.DecodeError(f"packed header of {length} bytes runs past the payload's end")
+    header = _decode(_packed_header_decoder, payload[start : start + length])
+    check_ids(header.sightings)
+    columns = start + length + (-(start + length) % 8)
+    expected = columns + header.count * PACKED_BYTES_PER_SIGHTING
+    if len(payload) != expected:
+        raise msgspec.DecodeError(
+            f"packed batch of {header.count} sightings must be {expected} bytes, not {len(payload)}"
+        )
+    return header, columns
 
 
 def decode_status(payload: bytes) -> GatewayStatus:
@@ -291,6 +414,7 @@ def json_schemas() -> dict[str, dict[str, object]]:
     out: dict[str, dict[str, object]] = {}
     kinds: tuple[tuple[str, type[msgspec.Struct]], ...] = (
         ("sighting-batch", SightingBatch),
+        ("sighting-batch-packed-header", PackedHeader),
         ("gateway-status", GatewayStatus),
         ("gateway-config", GatewayConfig),
         ("gateway-config-result", GatewayConfigResult),

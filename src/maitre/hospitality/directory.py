@@ -9,6 +9,7 @@ from typing import TypeVar
 from sqlmodel import Session, col, or_, select
 
 from maitre.identity.resolver import EidResolver, RotatingBand
+from maitre.ingest.tracked import TrackedBands
 from maitre.models import Band, Gateway, Guest, Venue, VenueLayout
 from maitre.presence.venue_model import VenueModel, WallSpec
 
@@ -24,7 +25,7 @@ class Directory:
         # (venue, gateway) → role, and venue → geometry: both read by the presence engine.
         self.gateway_roles: dict[tuple[str, str], str] = {}
         self.venue_models: dict[str, VenueModel] = {}
-        self.tracked_bands: set[str] = set()
+        self.tracked_bands: set[str] = TrackedBands()
         # Only consenting guests' rotating bands are registered: nobody else's ids even resolve.
         self.resolver = EidResolver()
         # Told of each change made here (guest id, or None for everything), with the session that

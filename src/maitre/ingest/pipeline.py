@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from typing import cast
 
 import msgspec
+import numpy as np
+import numpy.typing as npt
 
 from maitre import wire
 from maitre.identity.resolver import EidResolver
+from maitre.ingest import packed
 from maitre.ingest.budget import (
     BURST_BYTES,
     BURST_MESSAGES,
@@ -22,9 +26,11 @@ from maitre.ingest.dedupe import BatchDeduper
 from maitre.ingest.foreign import ForeignDrop, ForeignGateways
 from maitre.ingest.stats import Drop, IngestStats
 from maitre.presence import PresenceEngine, PresenceEvent
+from maitre.presence.key_index import KeyIndex
 
 log = logging.getLogger("maitre.ingest")
 
+_BAND = wire.PACKED_SCHEMES.index("band") + 1
 LOG_EVERY_SECONDS = 1.0  # at most one log line a second per drop reason; the counters count them all
 
 
@@ -64,6 +70,9 @@ class Ingest:
         self.resolver = resolver if resolver is not None else EidResolver()
         self.stats = IngestStats()
         self.dedupe = BatchDeduper()
+        # Packed band keys seen tracked, checked again whenever the tracked set's version moves.
+        self._tracked_keys = KeyIndex()
+        self._tracked_version = -1
         self.foreign = foreign  # ESPresense / OpenMQTTGateway gateways mapped onto this venue's
         self.budget = (
             GatewayBudget(
@@ -99,7 +108,12 @@ class Ingest:
         if len(payload) > self.max_payload_bytes:
             return self._drop(Drop.OVERSIZED, topic, f"{len(payload)} bytes")
         try:
-            batch = wire.decode_batch(payload)
+            if wire.is_packed(payload):
+                columns: packed.PackedBatch | None = packed.decode(payload)
+                batch: wire.SightingBatch | wire.PackedHeader = columns.header  # type: ignore[union-attr]
+            else:
+                columns = None
+                batch = wire.decode_batch(payload)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             return self._drop(Drop.MALFORMED, topic, str(exc)[:200])
         if batch.venue != parts.venue or batch.gateway != parts.gateway:
@@ -121,7 +135,10 @@ class Ingest:
         gateway = (batch.venue, batch.gateway)
         stats.batches_by_gateway[gateway] += 1
         stats.last_seen[gateway] = now
-        return self._observe(batch.venue, batch.gateway, batch.sightings)
+        events = self._observe(batch.venue, batch.gateway, batch.sightings) if batch.sightings else []
+        if columns is not None and len(columns):
+            events += self._observe_packed(batch.venue, batch.gateway, columns)
+        return events
 
     def observe_foreign(
         self, venue: str, gateway: str, sightings: Sequence[wire.Sighting]
@@ -144,7 +161,6 @@ class Ingest:
 
     def _observe(self, venue: str, gateway: str, sightings: Sequence[wire.Sighting]) -> list[PresenceEvent]:
         """Tracked, timely sightings into the presence engine, as one batch; the events they decide."""
-        stats = self.stats
         now = self.clock()
         tracked = self.tracked_bands
         # The hot path: a set look-up and a range check per sighting, each pass in one comprehension.
@@ -155,18 +171,116 @@ class Ingest:
         earliest, latest = now - self.max_clock_skew, now + self.max_clock_skew
         timely = [s for s in kept if earliest <= s.t <= latest]
         events = self.presence.observe_batch(venue, gateway, timely) if timely else []
+        self._count(events, len(timely), len(kept) - len(timely), untracked, unresolved)
+        return events
+
+    def _observe_packed(self, venue: str, gateway: str, batch: packed.PackedBatch) -> list[PresenceEvent]:
+        """_observe for a packed batch's columns: band keys looked up as numbers, the rest as arrays."""
+        now = self.clock()
+        unresolved = 0
+        # ids None: every sighting kept is a tracked band, known by its key; picked None: all kept.
+        ids: list[str] | None = None
+        picked, untracked = self._tracked_bands_only(batch)
+        if untracked < 0:
+            positions, ids, untracked, unresolved = self._resolve_packed(batch, now)
+            picked = np.array(positions, dtype=np.intp)
+        rssi, tx, n, keys, t = batch.rssi, batch.tx, batch.n, batch.key, batch.t
+        if picked is not None:
+            rssi, tx, n, keys, t = rssi[picked], tx[picked], n[picked], keys[picked], t[picked]
+        z, count = np.empty(len(t)), np.empty(len(t))
+        earliest, latest = now - self.max_clock_skew, now + self.max_clock_skew
+        power = float(self.presence.config.default_power_1m)
+        late = packed.levels(t, earliest, latest, rssi, tx, n, power, z, count)
+        if late:
+            inside = np.flatnonzero((t >= earliest) & (t <= latest))
+            picked = inside if picked is None else picked[inside]
+            t, z, count, keys = t[inside], z[inside], count[inside], keys[inside]
+            if ids is not None:
+                ids = [ids[i] for i in inside.tolist()]
+        kept = len(t)
+        events: list[PresenceEvent] = []
+        if kept and venue in self.presence.models:
+            # The plan's track takes one sighting at a time anyway: structs cost little more there.
+            sightings = batch.sightings(None if picked is None else picked.tolist())
+            if ids is not None:
+                sightings = [
+                    s if s.id == i else msgspec.structs.replace(s, id=i)
+                    for s, i in zip(sightings, ids, strict=True)
+                ]
+            events = self.presence.observe_batch(venue, gateway, sightings)
+        elif kept and ids is None:
+            events = self.presence.observe_keys(venue, gateway, keys, packed.band_id, t, z, count)
+        elif kept:
+            events = self.presence.observe_columns(venue, gateway, cast(list[str], ids), t, z, count)
+        self._count(events, kept, late, untracked, unresolved)
+        return events
+
+    def _tracked_bands_only(self, batch: packed.PackedBatch) -> tuple[npt.NDArray[np.intp] | None, int]:
+        """For a batch of band keys only: the positions of the tracked ones (None: all), and how
+        many were not; -1 for other batches, or without a TrackedBands set to say when the
+        index of keys seen tracked needs checking again."""
+        version = getattr(self.tracked_bands, "version", None)
+        if version is None or np.count_nonzero(batch.scheme != _BAND):
+            return None, -1
+        index, tracked = self._tracked_keys, self.tracked_bands
+        if version != self._tracked_version:
+            self._tracked_version = version
+            still = [packed.band_id(key) in tracked for key in index.keys().tolist()]
+            index.retain(np.array(still, dtype=np.bool_))
+        found, present = index.lookup(batch.key)
+        if present == len(batch):
+            return None, 0
+        # Spelled out only for keys not yet seen tracked: new bands, and bands nobody tracks.
+        missing = np.flatnonzero(found < 0)
+        keys = batch.key[missing].tolist()
+        known = [packed.band_id(key) in tracked for key in keys]
+        if any(known):
+            seen = [key for key, ok in zip(keys, known, strict=True) if ok]
+            index.add(np.array(seen, dtype=np.uint64), np.zeros(len(seen), dtype=np.intp))
+        if all(known):
+            return None, 0
+        untracked = missing[~np.array(known, dtype=np.bool_)]
+        return np.setdiff1d(np.arange(len(batch)), untracked, assume_unique=True), len(untracked)
+
+    def _resolve_packed(self, batch: packed.PackedBatch, now: float) -> tuple[list[int], list[str], int, int]:
+        """Positions and ids of the tracked packed sightings (rotating ids resolved); how many were
+        untracked, and unresolved."""
+        tracked = self.tracked_bands
+        kept: list[int] = []
+        kept_ids: list[str] = []
+        untracked = unresolved = 0
+        for i, ident in enumerate(batch.ids()):
+            if ident not in tracked:
+                if not ident.startswith("eid:"):
+                    untracked += 1
+                    continue
+                band = self.resolver.resolve(ident, now)
+                if band is None:
+                    unresolved += 1
+                    continue
+                if band not in tracked:
+                    untracked += 1
+                    continue
+                ident = band
+            kept.append(i)
+            kept_ids.append(ident)
+        return kept, kept_ids, untracked, unresolved
+
+    def _count(
+        self, events: list[PresenceEvent], kept: int, late: int, untracked: int, unresolved: int
+    ) -> None:
+        stats = self.stats
         for event in events:
             stats.events_by_kind[event.kind] += 1
-        stats.sightings += len(timely)
+        stats.sightings += kept
         stats.events += len(events)
         dropped = stats.dropped_sightings
         if untracked:
             dropped[Drop.UNTRACKED_BAND] += untracked
-        if len(timely) != len(kept):
-            dropped[Drop.CLOCK_SKEW] += len(kept) - len(timely)
+        if late:
+            dropped[Drop.CLOCK_SKEW] += late
         if unresolved:
             dropped[Drop.UNRESOLVED_EID] += unresolved
-        return events
 
     def _resolve(
         self, sightings: Iterable[wire.Sighting], now: float

@@ -11,7 +11,7 @@ when the track puts it inside with probability `p_enter`, and is gone again belo
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -135,6 +135,8 @@ class PresenceEngine:
         self._grids: dict[str, tuple[VenueModel, VenueGrid]] = {}
         self._bands: dict[tuple[str, str], _Band] = {}  # venues with a model
         self._rules: dict[str, RoleRule] = {}  # venues without: the role rule, a batch at a time
+        # Loaded now, not on the first batch: the role rule's compiled loop takes a moment to load.
+        from maitre.presence import role_rule  # noqa: F401  (it builds on this module's types)
 
     def distance(self, rssi: float, power_1m: float) -> float:
         """Log-distance path loss inverted: metres from a filtered level and the 1 m power."""
@@ -174,6 +176,21 @@ class PresenceEngine:
         if venue in self.models:
             raise ValueError(f"venue {venue!r} has a model: give it sightings (observe_batch)")
         return self._rule(venue).observe_columns(gateway, ids, t, z, count)
+
+    def observe_keys(
+        self,
+        venue: str,
+        gateway: str,
+        keys: npt.NDArray[np.uint64],
+        name: Callable[[int], str],
+        t: FloatArray,
+        z: FloatArray,
+        count: FloatArray,
+    ) -> list[PresenceEvent]:
+        """observe_columns for bands known by number; `name` spells a key as its band's id."""
+        if venue in self.models:
+            raise ValueError(f"venue {venue!r} has a model: give it sightings (observe_batch)")
+        return self._rule(venue).observe_keys(gateway, keys, name, t, z, count)
 
     def _rule(self, venue: str) -> RoleRule:
         rule = self._rules.get(venue)

@@ -51,7 +51,7 @@ _SIGNATURE = numba.int64(
 )
 
 
-@numba.njit(_SIGNATURE, cache=True, nogil=True)
+@numba.njit(_SIGNATURE, cache=True)
 def observe_round(links, state, rows, t, z, count, column, roles, cfg, out_index, out_values):  # type: ignore[no-untyped-def]
     """Update the batch's links and return how many bands may change state (written to out_*)."""
     stale = cfg[STALE_S]
@@ -155,3 +155,28 @@ def observe_round(links, state, rows, t, z, count, column, roles, cfg, out_index
             values[OUT_COLUMN] = near_col
             found += 1
     return found
+
+
+@numba.njit(
+    numba.int64(numba.intp[::1], numba.uint64[::1], numba.uint64[::1], numba.boolean[::1]), cache=True
+)
+def keep_keyed(rows, keys, row_key, row_keyed):  # type: ignore[no-untyped-def]
+    """rows[i] = -1 where that row no longer holds keys[i] (freed, perhaps reused); how many still do."""
+    held = 0
+    for i in range(rows.shape[0]):
+        row = rows[i]
+        if row >= 0 and row_keyed[row] and row_key[row] == keys[i]:
+            held += 1
+        else:
+            rows[i] = -1
+    return held
+
+
+@numba.njit(numba.boolean(numba.intp[::1], numba.int64[::1], numba.int64), cache=True)
+def distinct(rows, mark, stamp):  # type: ignore[no-untyped-def]
+    """Whether no row repeats; `mark` (a slot per row) must hold no `stamp` yet."""
+    for i in range(rows.shape[0]):
+        if mark[rows[i]] == stamp:
+            return False
+        mark[rows[i]] = stamp
+    return True

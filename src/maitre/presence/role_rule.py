@@ -19,7 +19,7 @@ events are the same (tests/presence_reference.py keeps that rule as the tests' o
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import cast
 
@@ -36,6 +36,7 @@ from maitre.presence.engine import (
     PresenceConfig,
     PresenceEvent,
 )
+from maitre.presence.key_index import KeyIndex
 from maitre.presence.role_kernel import APPROACHING, ARRIVED, HEARD, INSIDE_SINCE, OUTSIDE_SINCE
 from maitre.wire import Sighting
 
@@ -87,6 +88,12 @@ class RoleRule:
         # A band's links side by side, and each link's planes side by side: one gather per batch.
         self._links: FloatArray = np.full((64, 0, 6), math.nan)  # (row, column, plane)
         self._state: FloatArray = np.array([_NEW_BAND] * 64)  # (row, plane)
+        # Bands known by number (observe_keys): key → row, and each row's key, if it has one.
+        self._keyed = KeyIndex()
+        self._row_key = np.zeros(64, dtype=np.uint64)
+        self._row_keyed = np.zeros(64, dtype=np.bool_)
+        self._mark = np.zeros(64, dtype=np.int64)  # for telling repeated rows apart, a stamp a batch
+        self._stamp = 0
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -109,27 +116,75 @@ class RoleRule:
         self, gateway: str, ids: list[str], t: FloatArray, z: FloatArray, count: FloatArray
     ) -> list[PresenceEvent]:
         """`observe` for a batch already in columns: ids, times, levels relative to the 1 m power, and
-        packets summarised."""
+        packets summarised (aligned, writable, contiguous float64 arrays, as compiled code takes them)."""
         if not ids:
             return []
         known = list(map(self.rows.get, ids))
         rows = self._admit(ids, known) if None in known else cast(list[int], known)
+        distinct = len(set(rows)) == len(rows)
+        rows_array = np.array(rows, dtype=np.intp)
+        return self._observe_rows(gateway, rows_array, distinct, ids.__getitem__, t, z, count)
+
+    def observe_keys(
+        self,
+        gateway: str,
+        keys: npt.NDArray[np.uint64],
+        name: Callable[[int], str],
+        t: FloatArray,
+        z: FloatArray,
+        count: FloatArray,
+    ) -> list[PresenceEvent]:
+        """`observe_columns` for bands known by number (the packed wire's band keys); `name` spells
+        a key as the band's id, for bands heard the first time and for events."""
+        if not len(keys):
+            return []
+        keys = np.ascontiguousarray(keys)
+        rows, _ = self._keyed.lookup(keys)
+        if role_kernel.keep_keyed(rows, keys, self._row_key, self._row_keyed) != len(keys):
+            missing = np.flatnonzero(rows < 0)
+            fresh = keys[missing]
+            ids = [name(key) for key in fresh.tolist()]
+            admitted = np.array(self._admit(ids, [None] * len(ids)), dtype=np.intp)
+            rows[missing] = admitted
+            self._row_key[admitted] = fresh
+            self._row_keyed[admitted] = True
+            if len(self._keyed) > 2 * len(self.rows) + 1024:  # mostly forgotten bands: start again
+                self._keyed.clear()
+                live = np.flatnonzero(self._row_keyed)
+                self._keyed.add(self._row_key[live], live)
+            else:
+                self._keyed.add(fresh, admitted)
+        self._stamp += 1
+        if len(self._mark) < len(self._state):
+            self._mark = np.zeros(len(self._state), dtype=np.int64)
+        distinct = role_kernel.distinct(rows, self._mark, self._stamp)
+        return self._observe_rows(gateway, rows, distinct, lambda i: name(int(keys[i])), t, z, count)
+
+    def _observe_rows(
+        self,
+        gateway: str,
+        rows: npt.NDArray[np.intp],
+        distinct: bool,
+        ident: Callable[[int], str],
+        t: FloatArray,
+        z: FloatArray,
+        count: FloatArray,
+    ) -> list[PresenceEvent]:
         column = self.columns.get(gateway)
         if column is None:
             column = self._add_column(gateway)
-        if len(set(rows)) == len(rows):
-            return [event for _, event in self._round(gateway, column, ids, rows, t, z, count)]
+        if distinct:
+            return [event for _, event in self._round(gateway, column, rows, ident, t, z, count)]
         # A band twice in one batch (the wire allows it): its later sightings go in later rounds,
         # so each band's sightings are still taken in order.
+        row_list = rows.tolist()
         found: list[tuple[int, PresenceEvent]] = []
-        pending = list(range(len(rows)))
+        pending = list(range(len(row_list)))
         while pending:
-            first = dict(zip(reversed([rows[i] for i in pending]), reversed(pending), strict=True))
+            first = dict(zip(reversed([row_list[i] for i in pending]), reversed(pending), strict=True))
             now = sorted(first.values())
             at = np.array(now, dtype=np.intp)
-            taken = self._round(
-                gateway, column, [ids[i] for i in now], [rows[i] for i in now], t[at], z[at], count[at]
-            )
+            taken = self._round(gateway, column, rows[at], _after(ident, now), t[at], z[at], count[at])
             found += [(now[k], event) for k, event in taken]
             pending = sorted(set(pending).difference(now))
         found.sort(key=itemgetter(0))
@@ -149,6 +204,7 @@ class RoleRule:
             return
         self._links[row] = math.nan
         self._state[row] = _NEW_BAND
+        self._row_keyed[row] = False
         self._bands[row] = None
         self._free.append(row)
 
@@ -181,6 +237,8 @@ class RoleRule:
         self._links[:size] = links
         self._state = np.array([_NEW_BAND] * (2 * size))
         self._state[:size] = state
+        self._row_key = np.concatenate([self._row_key, np.zeros(size, dtype=np.uint64)])
+        self._row_keyed = np.concatenate([self._row_keyed, np.zeros(size, dtype=np.bool_)])
 
     def _add_column(self, gateway: str) -> int:
         links = self._links
@@ -194,24 +252,23 @@ class RoleRule:
         self,
         gateway: str,
         column: int,
-        ids: list[str],
-        row_list: list[int],
+        rows: npt.NDArray[np.intp],
+        ident: Callable[[int], str],
         t: FloatArray,
         z: FloatArray,
         count: FloatArray,
     ) -> list[tuple[int, PresenceEvent]]:
         """Sightings of distinct bands; (index, event) for those that decided one."""
-        n = len(row_list)
-        rows = np.array(row_list, dtype=np.intp)
+        n = len(rows)
         index = np.empty(n, dtype=np.int64)
         values = np.empty((n, 5))
         found = role_kernel.observe_round(
             self._links,
             self._state,
             rows,
-            np.ascontiguousarray(t, dtype=np.float64),
-            np.ascontiguousarray(z, dtype=np.float64),
-            np.ascontiguousarray(count, dtype=np.float64),
+            t,
+            z,
+            count,
             column,
             self._role_codes(),
             self._cfg,
@@ -226,7 +283,7 @@ class RoleRule:
             index[:found].tolist(), values[:found].tolist(), strict=True
         ):
             event = self._step(
-                ids[i], row_list[i], float(t[i]), level, margin, rate, door != 0, gateways[int(col)]
+                ident(i), int(rows[i]), float(t[i]), level, margin, rate, door != 0, gateways[int(col)]
             )
             if event is not None:
                 events.append((i, event))
@@ -283,6 +340,11 @@ class RoleRule:
             return None
         state[row, OUTSIDE_SINCE] = math.nan
         return None
+
+
+def _after(ident: Callable[[int], str], positions: list[int]) -> Callable[[int], str]:
+    """`ident` for a round that holds the sightings at `positions`."""
+    return lambda k: ident(positions[k])
 
 
 def _confidence(cfg: PresenceConfig, d: float, radius: float, margin: float) -> float:
