@@ -120,12 +120,14 @@ def stream(
     start: float,
     arriving: Sequence[str] = (),
     seed_: int = 1,
+    packed: bool = False,
 ) -> list[tuple[str, bytes]]:
     """`batches` batches of `per_batch` sightings, alternating door and street gateways.
 
     Most bands are heard faintly (far off), as most of an evening's sightings are; the `arriving`
     bands are loud at the door in every door batch, so presence decides their arrival and the
     service matches and greets them. Batches are 10 ms of gateway time apart (less, for long streams).
+    `packed`: in the packed encoding (wire.encode_packed) instead of JSON.
     """
     rng = random.Random(seed_)
     # Within the service's clock-skew allowance from `start`, however long the stream.
@@ -147,7 +149,8 @@ def stream(
         body = wire.SightingBatch(
             v=1, venue=VENUE, gateway=gateway, boot="bench", seq=seq, sent=t, window=0.5, sightings=sightings
         )
-        out.append((wire.sightings_topic(VENUE, gateway), wire.encode(body)))
+        payload = wire.encode_packed(body) if packed else wire.encode(body)
+        out.append((wire.sightings_topic(VENUE, gateway), payload))
     return out
 
 

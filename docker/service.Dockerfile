@@ -8,7 +8,10 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 COPY gateway ./gateway
 COPY firmware_sim ./firmware_sim
-RUN pip install ".[service,postgres]" && rm -rf /src
+# Importing the compiled presence and ingest loops compiles them once, into site-packages' cache,
+# so the service starts without compiling them (and needs no writable cache directory for them).
+RUN pip install ".[service,postgres]" && rm -rf /src \
+ && python -c "import maitre.presence.role_rule, maitre.presence.key_index, maitre.ingest.packed"
 
 RUN useradd --system --uid 10001 --home-dir /var/lib/maitre --create-home maitre
 USER maitre
