@@ -80,6 +80,31 @@ async def test_approach_that_changed_nothing_is_not_matched_again_at_once(engine
         assert [(a["kind"], a["reservation_id"]) for a in alerts] == [("approaching", sarah.reservation_id)]
 
 
+async def test_an_arrival_does_not_wait_while_approaches_gather(engine: Engine) -> None:
+    async with live_service(engine, None) as live, live.client() as client:
+        venue_id = await seed_venue(client)
+        walker = await seed_guest(client, venue_id, "Walker", reservation_in=None)
+        sarah = await seed_guest(client, venue_id, "Sarah")
+        service = live.service
+        matched = watch_matching(service)
+        quiet_when_matched: list[bool] = []
+        handle = service.arrivals.handle
+
+        def noting(event: PresenceEvent) -> list[AlertRead]:
+            quiet_when_matched.append(("bistro", walker.advertiser_id) in service.matching.quiet_approaches)
+            return handle(event)
+
+        service.arrivals.handle = noting  # type: ignore[method-assign]
+        service.submit(presence(walker.advertiser_id, "approaching"))
+        await asyncio.sleep(0.005)  # the approach is taken, and its gathering wait has begun
+        service.submit(presence(sarah.advertiser_id, "arrived"))
+        quiet = service.matching.quiet_approaches
+        await wait_until(lambda: ("bistro", walker.advertiser_id) in quiet, what="the approach let go")
+        # Sarah was matched before the walker's approach was let go: she did not wait out its gathering.
+        assert matched == [f"arrived:{sarah.advertiser_id}"]
+        assert quiet_when_matched == [False]
+
+
 def watch_matching(service: VenueService) -> list[str]:
     """Every event the service matches against the database, as kind:band, in order."""
     matched: list[str] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import itertools
 import logging
@@ -48,6 +49,7 @@ class MatchingQueue:
         self._order = itertools.count()
         self.idle = asyncio.Event()  # clear while a matching transaction runs
         self.idle.set()
+        self._urgent = asyncio.Event()  # set when an arrival (or a leaving) is queued
         # (venue, band) whose last approach changed nothing: more approaches skip the database a while.
         self.quiet_approaches: dict[tuple[str, str], float] = {}
         self._expected: set[int] = set()  # queued approaches already found worth matching, by order
@@ -61,6 +63,16 @@ class MatchingQueue:
     def put(self, event: PresenceEvent, ack: Callable[[], None] | None = None) -> None:
         priority = 1 if event.kind == "approaching" else 0
         self._events.put_nowait(_Queued(priority, next(self._order), event, ack))
+        if not priority:
+            self._urgent.set()
+
+    async def _arrival_while_gathering(self) -> bool:
+        """Wait APPROACH_GATHER_SECONDS for more approaches; True at once if an arrival comes."""
+        self._urgent.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(APPROACH_GATHER_SECONDS):
+                await self._urgent.wait()
+        return self._urgent.is_set()
 
     def worth_matching(self, event: PresenceEvent) -> bool:
         """False for an approach of a band whose last approach, moments ago, changed nothing."""
@@ -84,7 +96,9 @@ class MatchingQueue:
                 # Even alone: one small query is cheaper than a matching transaction that finds
                 # nothing, which is what most approaches (passers-by, the unbooked) come to; and
                 # a moment's wait lets a burst of them share it (a heads-up, not a greeting).
-                await asyncio.sleep(APPROACH_GATHER_SECONDS)
+                if await self._arrival_while_gathering():
+                    self._events.put_nowait(queued)  # the arrival goes first; this keeps its place
+                    continue
                 await self._skip_unexpected(queued)
                 continue
             _, _, event, ack = queued
