@@ -46,14 +46,18 @@ class Directory:
             if venue.layout and placed:
                 models[venue.slug] = venue_model(venue.layout, placed)
         _replace(self.venue_models, models)
-        bands = session.exec(
+        # Streamed: a resort's hundred thousand bands as objects at once were ~100 MB at the peak.
+        consenting = (
             select(Band)
             .join(Guest, col(Band.guest_id) == Guest.id)
             .where(or_(col(Guest.consent_greeting), col(Guest.consent_kitchen)))
-        ).all()
-        for band in bands:
+            .execution_options(yield_per=2000)
+        )
+        current: set[str] = set()
+        for band in session.exec(consenting):
             self._track(band)
-        stale = self.tracked_bands - {band.advertiser_id for band in bands}
+            current.add(band.advertiser_id)
+        stale = self.tracked_bands - current
         self.tracked_bands -= stale
         for advertiser_id in stale:
             self.resolver.forget(advertiser_id)
