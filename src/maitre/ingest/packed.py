@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from maitre import wire
+from maitre.presence.role_kernel import unchecked
 
 _DTYPES = {"Q": "<u8", "d": "<f8", "h": "<i2", "H": "<u2", "b": "i1", "B": "u1"}
 _MAC_LIMIT = np.uint64(1 << wire.PACKED_KEY_BITS["mac"])
@@ -93,7 +94,9 @@ _EXPECTED = (
 
 def _check(batch: PackedBatch) -> None:
     """The JSON schema's bounds, over whole columns, in one compiled pass."""
-    bad = _first_bad(batch.key, batch.t, batch.rssi, batch.rssi_max, batch.n, batch.tx, batch.scheme)
+    # (unchecked: decode made each column to its dtype, contiguous, aligned and writable)
+    b = batch
+    bad = _first_bad_unchecked(b.key, b.t, b.rssi, b.rssi_max, b.n, b.tx, b.scheme)
     if bad >= 0:
         name, expected = _EXPECTED[bad >> 32]
         raise msgspec.ValidationError(f"Expected {expected} - at packed column `{name}`[{bad & 0xFFFFFFFF}]")
@@ -156,6 +159,11 @@ def levels(t, earliest, latest, rssi, tx, n, power, z, count):  # type: ignore[n
         z[i] = rssi[i] / 10 - (power if tx[i] == _NO_TX else float(tx[i]))
         count[i] = n[i]
     return outside
+
+
+_first_bad_unchecked = unchecked(_first_bad)
+# For callers whose arrays are the batch's columns (or taken from them) and fresh float64 arrays.
+levels_unchecked = unchecked(levels)
 
 
 def _id(scheme: int, key: int) -> str:

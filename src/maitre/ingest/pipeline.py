@@ -190,7 +190,7 @@ class Ingest:
         z, count = np.empty(len(t)), np.empty(len(t))
         earliest, latest = now - self.max_clock_skew, now + self.max_clock_skew
         power = float(self.presence.config.default_power_1m)
-        late = packed.levels(t, earliest, latest, rssi, tx, n, power, z, count)
+        late = packed.levels_unchecked(t, earliest, latest, rssi, tx, n, power, z, count)
         if late:
             inside = np.flatnonzero((t >= earliest) & (t <= latest))
             picked = inside if picked is None else picked[inside]

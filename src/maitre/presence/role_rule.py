@@ -262,7 +262,10 @@ class RoleRule:
         n = len(rows)
         index = np.empty(n, dtype=np.int64)
         values = np.empty((n, 5))
-        found = role_kernel.observe_round(
+        # The arrays made here fit the kernel's signature; the caller's must be checked.
+        fits = all(a.dtype == np.float64 and a.flags.carray and a.flags.writeable for a in (t, z, count))
+        kernel = role_kernel.observe_round_unchecked if fits else role_kernel.observe_round
+        found = kernel(
             self._links,
             self._state,
             rows,
