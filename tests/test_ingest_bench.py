@@ -11,7 +11,7 @@ BENCH = Path(__file__).parent.parent / "bench" / "ingest.py"
 
 # Few bands in each batch: a walker also drawn at random into a door batch is heard twice at one
 # time there, and the later (loud) sighting is then a late duplicate to the filter.
-ARGS = ("--batches", "200", "--bands", "3000", "--per-batch", "50", "--arriving", "3", "--runs", "1")
+ARGS = ("--batches", "200", "--bands", "1500", "--per-batch", "25", "--arriving", "3", "--runs", "1")
 
 
 def test_the_ingest_benchmark_prints_both_encodings_and_greets_the_walkers() -> None:
