@@ -188,8 +188,8 @@ class Ingest:
         if picked is not None:
             rssi, tx, n, keys, t = rssi[picked], tx[picked], n[picked], keys[picked], t[picked]
         z, count = np.empty(len(t)), np.empty(len(t))
-        earliest, latest = now - self.max_clock_skew, now + self.max_clock_skew
-        power = float(self.presence.config.default_power_1m)
+        earliest, latest = float(now - self.max_clock_skew), float(now + self.max_clock_skew)
+        power = float(self.presence.config.default_power_1m)  # (floats: the kernel takes them unchecked)
         late = packed.levels_unchecked(t, earliest, latest, rssi, tx, n, power, z, count)
         if late:
             inside = np.flatnonzero((t >= earliest) & (t <= latest))
