@@ -147,8 +147,12 @@ def test_a_malformed_packed_payload_is_refused(payload: bytes, problem: str) -> 
         packed.decode(payload)
 
 
-def test_an_id_in_the_header_is_held_to_the_id_pattern() -> None:
-    bad = batch([msgspec.structs.replace(MIXED[1], id="ibeacon:not-a-uuid:1:2")])
+@pytest.mark.parametrize(
+    "ident", ["ibeacon:not-a-uuid:1:2", "band:0x12345678901234", "band:38B4E652E44DA7F2"]
+)
+def test_an_id_that_does_not_pack_is_held_to_the_id_pattern(ident: str) -> None:
+    """Not spelled canonically, a band id would come back spelled otherwise: it stays text, and fails."""
+    bad = batch([msgspec.structs.replace(MIXED[1], id=ident)])
     with pytest.raises(msgspec.ValidationError, match="sightings"):
         packed.decode(wire.encode_packed(bad))
 

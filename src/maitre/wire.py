@@ -107,6 +107,7 @@ PACKED_COLUMNS: Final = (
 PACKED_BYTES_PER_SIGHTING: Final = 24
 _PACKED_PREFIX = struct.Struct("<4sI")
 _ID_HEX_DIGITS: Final = {"band": 16, "eid": 16, "mac": 12}
+_LOWER_HEX = re.compile("[0-9a-f]+")  # the canonical spelling, which the key spells back exactly
 
 
 class PackedHeader(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
@@ -271,7 +272,7 @@ def encode_packed(batch: SightingBatch) -> bytes:
     for s in batch.sightings:
         scheme, _, rest = s.id.partition(":")
         digits = _ID_HEX_DIGITS.get(scheme)
-        if digits is None or len(rest) != digits or s.n > 0xFFFF:
+        if digits is None or len(rest) != digits or not _LOWER_HEX.fullmatch(rest) or s.n > 0xFFFF:
             others.append(s)
             continue
         packable.append((s, PACKED_SCHEMES.index(scheme) + 1, int(rest, 16)))
