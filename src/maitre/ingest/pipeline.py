@@ -245,26 +245,30 @@ class Ingest:
     def _resolve_packed(self, batch: packed.PackedBatch, now: float) -> tuple[list[int], list[str], int, int]:
         """Positions and ids of the tracked packed sightings (rotating ids resolved); how many were
         untracked, and unresolved."""
-        tracked = self.tracked_bands
         kept: list[int] = []
         kept_ids: list[str] = []
         untracked = unresolved = 0
         for i, ident in enumerate(batch.ids()):
-            if ident not in tracked:
-                if not ident.startswith("eid:"):
-                    untracked += 1
-                    continue
-                band = self.resolver.resolve(ident, now)
-                if band is None:
-                    unresolved += 1
-                    continue
-                if band not in tracked:
-                    untracked += 1
-                    continue
-                ident = band
-            kept.append(i)
-            kept_ids.append(ident)
+            band = self._tracked_band(ident, now)
+            if band is Drop.UNTRACKED_BAND:
+                untracked += 1
+            elif band is Drop.UNRESOLVED_EID:
+                unresolved += 1
+            else:
+                kept.append(i)
+                kept_ids.append(band)
         return kept, kept_ids, untracked, unresolved
+
+    def _tracked_band(self, ident: str, now: float) -> str | Drop:
+        """The tracked band an advertiser id names (a rotating id resolved), or why there is none."""
+        if ident in self.tracked_bands:
+            return ident
+        if not ident.startswith("eid:"):
+            return Drop.UNTRACKED_BAND
+        band = self.resolver.resolve(ident, now)
+        if band is None:
+            return Drop.UNRESOLVED_EID
+        return band if band in self.tracked_bands else Drop.UNTRACKED_BAND
 
     def _count(
         self, events: list[PresenceEvent], kept: int, late: int, untracked: int, unresolved: int
@@ -286,23 +290,16 @@ class Ingest:
         self, sightings: Iterable[wire.Sighting], now: float
     ) -> tuple[list[wire.Sighting], int, int]:
         """The tracked sightings in order, rotating ids resolved to their bands; untracked, unresolved."""
-        tracked = self.tracked_bands
         kept: list[wire.Sighting] = []
         untracked = unresolved = 0
         for s in sightings:
-            if s.id not in tracked:
-                if not s.id.startswith("eid:"):
-                    untracked += 1
-                    continue
-                band = self.resolver.resolve(s.id, now)
-                if band is None:
-                    unresolved += 1
-                    continue
-                if band not in tracked:
-                    untracked += 1
-                    continue
-                s = msgspec.structs.replace(s, id=band)
-            kept.append(s)
+            band = self._tracked_band(s.id, now)
+            if band is Drop.UNTRACKED_BAND:
+                untracked += 1
+            elif band is Drop.UNRESOLVED_EID:
+                unresolved += 1
+            else:
+                kept.append(s if band == s.id else msgspec.structs.replace(s, id=band))
         return kept, untracked, unresolved
 
     def _drop(

@@ -173,8 +173,6 @@ class PresenceEngine:
     ) -> list[PresenceEvent]:
         """observe_batch for a venue without a model, its batch already in columns: ids, times,
         levels relative to each band's 1 m power, packets summarised (role_rule.observe_columns)."""
-        if venue in self.models:
-            raise ValueError(f"venue {venue!r} has a model: give it sightings (observe_batch)")
         return self._rule(venue).observe_columns(gateway, ids, t, z, count)
 
     def observe_keys(
@@ -188,11 +186,12 @@ class PresenceEngine:
         count: FloatArray,
     ) -> list[PresenceEvent]:
         """observe_columns for bands known by number; `name` spells a key as its band's id."""
-        if venue in self.models:
-            raise ValueError(f"venue {venue!r} has a model: give it sightings (observe_batch)")
         return self._rule(venue).observe_keys(gateway, keys, name, t, z, count)
 
     def _rule(self, venue: str) -> RoleRule:
+        """The role rule of a venue without a model (one with a model takes sightings, observe_batch)."""
+        if venue in self.models:
+            raise ValueError(f"venue {venue!r} has a model: give it sightings (observe_batch)")
         rule = self._rules.get(venue)
         if rule is None:
             from maitre.presence.role_rule import RoleRule  # it builds on this module's types

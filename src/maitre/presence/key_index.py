@@ -74,23 +74,26 @@ def _slot(key, mask):  # type: ignore[no-untyped-def]
     return ((key * numba.uint64(0x9E3779B97F4A7C15)) >> numba.uint64(32)) & mask
 
 
+@numba.njit(numba.uint64(numba.uint64[::1], numba.intp[::1], numba.uint64), cache=True)
+def _probe(table_keys, table_values, key):  # type: ignore[no-untyped-def]
+    """The slot holding `key`, or the free slot where it would go (the table is never full)."""
+    mask = numba.uint64(table_keys.shape[0] - 1)
+    slot = _slot(key, mask)
+    while table_values[slot] != _EMPTY and table_keys[slot] != key:
+        slot = (slot + numba.uint64(1)) & mask
+    return slot
+
+
 @numba.njit(
     numba.int64(numba.uint64[::1], numba.intp[::1], numba.uint64[::1], numba.intp[::1]), cache=True
 )
 def _find(table_keys, table_values, keys, out):  # type: ignore[no-untyped-def]
     """out[i]: the value of keys[i] (-1: absent); returns how many were present."""
-    mask = numba.uint64(table_keys.shape[0] - 1)
     present = 0
     for i in range(keys.shape[0]):
-        key = keys[i]
-        slot = _slot(key, mask)
-        out[i] = _EMPTY
-        while table_values[slot] != _EMPTY:
-            if table_keys[slot] == key:
-                out[i] = table_values[slot]
-                present += 1
-                break
-            slot = (slot + numba.uint64(1)) & mask
+        out[i] = table_values[_probe(table_keys, table_values, keys[i])]
+        if out[i] != _EMPTY:
+            present += 1
     return present
 
 
@@ -99,15 +102,11 @@ def _find(table_keys, table_values, keys, out):  # type: ignore[no-untyped-def]
 )
 def _insert(table_keys, table_values, keys, values):  # type: ignore[no-untyped-def]
     """Put each key (the table has room); returns how many were new."""
-    mask = numba.uint64(table_keys.shape[0] - 1)
     new = 0
     for i in range(keys.shape[0]):
-        key = keys[i]
-        slot = _slot(key, mask)
-        while table_values[slot] != _EMPTY and table_keys[slot] != key:
-            slot = (slot + numba.uint64(1)) & mask
+        slot = _probe(table_keys, table_values, keys[i])
         if table_values[slot] == _EMPTY:
             new += 1
-        table_keys[slot] = key
+        table_keys[slot] = keys[i]
         table_values[slot] = values[i]
     return new

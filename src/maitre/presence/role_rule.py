@@ -32,6 +32,7 @@ from maitre.presence.engine import (
     APPROACH,
     DOOR,
     INSIDE,
+    FloatArray,
     GatewayKey,
     PresenceConfig,
     PresenceEvent,
@@ -51,7 +52,6 @@ _ROLE_CODES = {
 # The kernel picks the bands that may change state; Python decides exactly. Distances from the
 # compiled power may differ from Python's in the last bits, so its thresholds are this much wider.
 _SLACK = 1e-9
-FloatArray = npt.NDArray[np.float64]
 
 
 class RoleRule:
