@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+
+# numba's dispatcher imports numpy.ma the first time it types an array (~100 ms): at import then,
+# not in the first batch.
+import numpy.ma
 import numpy.typing as npt
+
+from maitre.presence.role_kernel import unchecked
 
 Keys = npt.NDArray[np.uint64]
 Values = npt.NDArray[np.intp]
@@ -34,8 +40,10 @@ class KeyIndex:
 
     def lookup(self, keys: Keys) -> tuple[Values, int]:
         """Each key's value (-1 where absent), and how many were present."""
+        keys = np.ascontiguousarray(keys, dtype=np.uint64)
         out = np.empty(len(keys), dtype=np.intp)
-        return out, _find(self._keys, self._values, keys, out)
+        # (unchecked: every array is ours or was just made to the signature)
+        return out, _find_unchecked(self._keys, self._values, keys, out)
 
     def add(self, keys: Keys, values: Values) -> None:
         """Set these keys' values (>= 0); a key already present takes the new value."""
@@ -110,3 +118,6 @@ def _insert(table_keys, table_values, keys, values):  # type: ignore[no-untyped-
         table_keys[slot] = keys[i]
         table_values[slot] = values[i]
     return new
+
+
+_find_unchecked = unchecked(_find)

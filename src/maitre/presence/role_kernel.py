@@ -187,14 +187,30 @@ def keep_keyed(rows, keys, row_key, row_keyed):  # type: ignore[no-untyped-def]
     return held
 
 
-@numba.njit(numba.boolean(numba.intp[::1], numba.int64[::1], numba.int64), cache=True)
-def distinct(rows, mark, stamp):  # type: ignore[no-untyped-def]
-    """Whether no row repeats; `mark` (a slot per row) must hold no `stamp` yet."""
+@numba.njit(
+    numba.int64(numba.intp[::1], numba.int64[::1], numba.int64[::1], numba.int64, numba.int64[::1]),
+    cache=True,
+)
+def occurrences(rows, mark, seen, stamp, out):  # type: ignore[no-untyped-def]
+    """out[i]: how many times rows[i] came earlier in the batch; returns the most (0: all distinct).
+
+    `mark` and `seen` have a slot per row; `mark` must hold no `stamp` yet.
+    """
+    most = 0
     for i in range(rows.shape[0]):
-        if mark[rows[i]] == stamp:
-            return False
-        mark[rows[i]] = stamp
-    return True
+        row = rows[i]
+        if mark[row] == stamp:
+            seen[row] += 1
+            out[i] = seen[row]
+            most = max(most, seen[row])
+        else:
+            mark[row] = stamp
+            seen[row] = 0
+            out[i] = 0
+    return most
 
 
 observe_round_unchecked = unchecked(observe_round)
+# For callers whose arrays are made to the signature on the spot.
+keep_keyed_unchecked = unchecked(keep_keyed)
+occurrences_unchecked = unchecked(occurrences)

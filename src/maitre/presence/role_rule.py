@@ -92,7 +92,9 @@ class RoleRule:
         self._keyed = KeyIndex()
         self._row_key = np.zeros(64, dtype=np.uint64)
         self._row_keyed = np.zeros(64, dtype=np.bool_)
-        self._mark = np.zeros(64, dtype=np.int64)  # for telling repeated rows apart, a stamp a batch
+        # For telling repeated rows apart: a stamp a batch, and how often each row came so far.
+        self._mark = np.zeros(64, dtype=np.int64)
+        self._seen = np.zeros(64, dtype=np.int64)
         self._stamp = 0
 
     def __len__(self) -> int:
@@ -121,9 +123,7 @@ class RoleRule:
             return []
         known = list(map(self.rows.get, ids))
         rows = self._admit(ids, known) if None in known else cast(list[int], known)
-        distinct = len(set(rows)) == len(rows)
-        rows_array = np.array(rows, dtype=np.intp)
-        return self._observe_rows(gateway, rows_array, distinct, ids.__getitem__, t, z, count)
+        return self._observe_rows(gateway, np.array(rows, dtype=np.intp), ids.__getitem__, t, z, count)
 
     def observe_keys(
         self,
@@ -138,9 +138,10 @@ class RoleRule:
         a key as the band's id, for bands heard the first time and for events."""
         if not len(keys):
             return []
-        keys = np.ascontiguousarray(keys)
+        keys = np.ascontiguousarray(keys, dtype=np.uint64)
         rows, _ = self._keyed.lookup(keys)
-        if role_kernel.keep_keyed(rows, keys, self._row_key, self._row_keyed) != len(keys):
+        # (unchecked: rows and keys were made to the signature just now, the row arrays are ours)
+        if role_kernel.keep_keyed_unchecked(rows, keys, self._row_key, self._row_keyed) != len(keys):
             missing = np.flatnonzero(rows < 0)
             fresh = keys[missing]
             ids = [name(key) for key in fresh.tolist()]
@@ -154,39 +155,37 @@ class RoleRule:
                 self._keyed.add(self._row_key[live], live)
             else:
                 self._keyed.add(fresh, admitted)
-        self._stamp += 1
-        if len(self._mark) < len(self._state):
-            self._mark = np.zeros(len(self._state), dtype=np.int64)
-        distinct = role_kernel.distinct(rows, self._mark, self._stamp)
-        return self._observe_rows(gateway, rows, distinct, lambda i: name(int(keys[i])), t, z, count)
+        return self._observe_rows(gateway, rows, lambda i: name(int(keys[i])), t, z, count)
 
     def _observe_rows(
         self,
         gateway: str,
         rows: npt.NDArray[np.intp],
-        distinct: bool,
         ident: Callable[[int], str],
         t: FloatArray,
         z: FloatArray,
         count: FloatArray,
     ) -> list[PresenceEvent]:
+        """The batch's sightings by row (intp, contiguous, made by the caller) into the kernel."""
         column = self.columns.get(gateway)
         if column is None:
             column = self._add_column(gateway)
-        if distinct:
+        self._stamp += 1
+        if len(self._mark) < len(self._state):
+            self._mark = np.zeros(len(self._state), dtype=np.int64)
+            self._seen = np.zeros(len(self._state), dtype=np.int64)
+        repeat = np.empty(len(rows), dtype=np.int64)
+        most = role_kernel.occurrences_unchecked(rows, self._mark, self._seen, self._stamp, repeat)
+        if not most:
             return [event for _, event in self._round(gateway, column, rows, ident, t, z, count)]
-        # A band twice in one batch (the wire allows it): its later sightings go in later rounds,
-        # so each band's sightings are still taken in order.
-        row_list = rows.tolist()
+        # A band twice in one batch (the wire allows it): its k-th sightings go in round k, so each
+        # band's sightings are still taken in order.
         found: list[tuple[int, PresenceEvent]] = []
-        pending = list(range(len(row_list)))
-        while pending:
-            first = dict(zip(reversed([row_list[i] for i in pending]), reversed(pending), strict=True))
-            now = sorted(first.values())
-            at = np.array(now, dtype=np.intp)
+        for k in range(most + 1):
+            at = np.flatnonzero(repeat == k)
+            now = at.tolist()
             taken = self._round(gateway, column, rows[at], _after(ident, now), t[at], z[at], count[at])
-            found += [(now[k], event) for k, event in taken]
-            pending = sorted(set(pending).difference(now))
+            found += [(now[i], event) for i, event in taken]
         found.sort(key=itemgetter(0))
         return [event for _, event in found]
 
