@@ -14,15 +14,17 @@ from maitre import wire
 from maitre.presence.role_kernel import unchecked
 
 _DTYPES = {"Q": "<u8", "d": "<f8", "h": "<i2", "H": "<u2", "b": "i1", "B": "u1"}
+_COLUMNS = [(name, np.dtype(_DTYPES[code])) for name, code in wire.PACKED_COLUMNS]
 _MAC_LIMIT = np.uint64(1 << wire.PACKED_KEY_BITS["mac"])
 _MAC = wire.PACKED_SCHEMES.index("mac") + 1
+_BAND = wire.PACKED_SCHEMES.index("band") + 1
 _SCHEMES = len(wire.PACKED_SCHEMES)
 _NO_TX = wire.PACKED_NO_TX
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PackedBatch:
-    """A decoded packed batch: the header's fields and one read-only array per column."""
+    """A decoded packed batch: the header's fields and one array per column (not to be written)."""
 
     header: wire.PackedHeader
     key: npt.NDArray[np.uint64]
@@ -32,6 +34,7 @@ class PackedBatch:
     n: npt.NDArray[np.uint16]
     tx: npt.NDArray[np.int8]  # wire.PACKED_NO_TX: none
     scheme: npt.NDArray[np.uint8]  # 1 + index in wire.PACKED_SCHEMES
+    others: int = 0  # packed sightings whose scheme is not band (eid, mac)
 
     def __len__(self) -> int:
         return len(self.key)
@@ -69,8 +72,7 @@ def decode(payload: bytes) -> PackedBatch:
     columns: dict[str, npt.NDArray[np.generic]] = {}
     # One copy of a few kB: views of a bytearray are writable, as compiled code wants its arrays.
     buffer = bytearray(payload)
-    for name, code in wire.PACKED_COLUMNS:
-        dtype = np.dtype(_DTYPES[code])
+    for name, dtype in _COLUMNS:
         column = np.frombuffer(buffer, dtype, count, offset)
         columns[name] = column if column.flags.aligned else column.copy()
         offset += dtype.itemsize * count
@@ -80,7 +82,7 @@ def decode(payload: bytes) -> PackedBatch:
     return batch
 
 
-# What each column must hold, in the order _first_bad checks them.
+# What each column must hold, in the order _scan checks them.
 _EXPECTED = (
     ("scheme", "a scheme code 1-3"),
     ("key", "a 48-bit mac"),
@@ -93,17 +95,17 @@ _EXPECTED = (
 
 
 def _check(batch: PackedBatch) -> None:
-    """The JSON schema's bounds, over whole columns, in one compiled pass."""
+    """The JSON schema's bounds, over whole columns, in one compiled pass; counts the non-band ids."""
     # (unchecked: decode made each column to its dtype, contiguous, aligned and writable)
     b = batch
-    bad = _first_bad_unchecked(b.key, b.t, b.rssi, b.rssi_max, b.n, b.tx, b.scheme)
+    bad, b.others = _scan_unchecked(b.key, b.t, b.rssi, b.rssi_max, b.n, b.tx, b.scheme)
     if bad >= 0:
         name, expected = _EXPECTED[bad >> 32]
         raise msgspec.ValidationError(f"Expected {expected} - at packed column `{name}`[{bad & 0xFFFFFFFF}]")
 
 
 @numba.njit(
-    numba.int64(
+    numba.types.UniTuple(numba.int64, 2)(
         numba.uint64[::1],
         numba.float64[::1],
         numba.int16[::1],
@@ -114,24 +116,28 @@ def _check(batch: PackedBatch) -> None:
     ),
     cache=True,
 )
-def _first_bad(key, t, rssi, rssi_max, n, tx, scheme):  # type: ignore[no-untyped-def]
-    """-1, or (which of _EXPECTED) << 32 | the first sighting that breaks it."""
+def _scan(key, t, rssi, rssi_max, n, tx, scheme):  # type: ignore[no-untyped-def]
+    """(-1, how many schemes are not band), or ((which of _EXPECTED) << 32 | the first sighting
+    that breaks it, 0)."""
+    others = 0
     for i in range(key.shape[0]):
         if scheme[i] < 1 or scheme[i] > _SCHEMES:
-            return i
+            return i, 0
         if scheme[i] == _MAC and key[i] >= _MAC_LIMIT:
-            return 1 << 32 | i
+            return 1 << 32 | i, 0
         if not (t[i] >= 0 and t[i] < math.inf):
-            return 2 << 32 | i
+            return 2 << 32 | i, 0
         if rssi[i] < -1270 or rssi[i] > 200:
-            return 3 << 32 | i
+            return 3 << 32 | i, 0
         if rssi_max[i] < -1270 or rssi_max[i] > 200:
-            return 4 << 32 | i
+            return 4 << 32 | i, 0
         if n[i] < 1:
-            return 5 << 32 | i
+            return 5 << 32 | i, 0
         if tx[i] > 20:
-            return 6 << 32 | i
-    return -1
+            return 6 << 32 | i, 0
+        if scheme[i] != _BAND:
+            others += 1
+    return -1, others
 
 
 @numba.njit(
@@ -161,7 +167,7 @@ def levels(t, earliest, latest, rssi, tx, n, power, z, count):  # type: ignore[n
     return outside
 
 
-_first_bad_unchecked = unchecked(_first_bad)
+_scan_unchecked = unchecked(_scan)
 # For callers whose arrays are the batch's columns (or taken from them) and fresh float64 arrays.
 levels_unchecked = unchecked(levels)
 

@@ -30,7 +30,6 @@ from maitre.presence.key_index import KeyIndex
 
 log = logging.getLogger("maitre.ingest")
 
-_BAND = wire.PACKED_SCHEMES.index("band") + 1
 LOG_EVERY_SECONDS = 1.0  # at most one log line a second per drop reason; the counters count them all
 
 
@@ -220,7 +219,7 @@ class Ingest:
         many were not; -1 for other batches, or without a TrackedBands set to say when the
         index of keys seen tracked needs checking again."""
         version = getattr(self.tracked_bands, "version", None)
-        if version is None or np.count_nonzero(batch.scheme != _BAND):
+        if version is None or batch.others:
             return None, -1
         index, tracked = self._tracked_keys, self.tracked_bands
         if version != self._tracked_version:
