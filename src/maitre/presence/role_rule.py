@@ -234,8 +234,9 @@ class RoleRule:
         size = len(state)
         self._links = np.full((2 * size, links.shape[1], 6), math.nan)
         self._links[:size] = links
-        self._state = np.array([_NEW_BAND] * (2 * size))
+        self._state = np.empty((2 * size, len(_NEW_BAND)))
         self._state[:size] = state
+        self._state[size:] = _NEW_BAND
         self._row_key = np.concatenate([self._row_key, np.zeros(size, dtype=np.uint64)])
         self._row_keyed = np.concatenate([self._row_keyed, np.zeros(size, dtype=np.bool_)])
 
