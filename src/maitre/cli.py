@@ -168,8 +168,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(settings: object) -> int:
-    import gc
-
     import uvicorn
 
     from maitre.api.app import create_app
@@ -178,6 +176,7 @@ def _serve(settings: object) -> int:
     from maitre.config import EMBEDDED, Settings
     from maitre.mqtt import BrokerAddress
     from maitre.preflight import StartupRefused, check_broker, check_venue_claims, open_database
+    from maitre.service import settle_heap
 
     assert isinstance(settings, Settings)
     broker = None
@@ -197,11 +196,7 @@ def _serve(settings: object) -> int:
         broker, address = start_embedded_broker(settings.embedded_mqtt_port)
     try:
         app = create_app(settings, address, engine=engine)
-        # What is imported and built by now lives as long as the process: out of the cycle
-        # collector's sight, a full collection walks the objects made since instead of ~150,000,
-        # and holds the event loop (and a greeting) some 6 ms instead of 80-100 ms.
-        gc.collect()
-        gc.freeze()
+        settle_heap()
         uvicorn.run(
             app,
             host=settings.http_host,

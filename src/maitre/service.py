@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import gc
 import logging
 import time
 from datetime import timedelta
@@ -44,6 +45,16 @@ INGEST_SLICE_SECONDS = 0.002
 # need the GIL, and a greeting is worth more than a few ms of sightings, which wait in the inbox.
 MATCHING_FIRST_SECONDS = 0.05
 
+
+
+def settle_heap() -> None:
+    """Put what startup imported and built out of the cycle collector's sight, for good.
+
+    It lives as long as the process: a full collection then walks the objects made since instead
+    of ~150,000, and holds the event loop (and a greeting) some 6 ms instead of 80-100 ms.
+    """
+    gc.collect()
+    gc.freeze()
 
 class VenueService:
     """Owns the pipeline; the API reads its state and tells it when the directory changes."""
