@@ -62,26 +62,38 @@ VARIANTS: dict[str, dict[str, object]] = {
 Batches = list[tuple[float, str, bytes]]
 
 
-def recording(name: str, offset: int, layout: str | None = None) -> runner.Recording:
+def recording(
+    name: str, offset: int, layout: str | None = None, interval: float = runner.BATCH_INTERVAL
+) -> runner.Recording:
     scenario = runner.with_layout(runner.with_seed_offset(load_scenario(name), offset), layout)
-    path = CACHE / f"{name}-{scenario.seed}-{scenario.layout}.msgpack"
+    every = "" if interval == runner.BATCH_INTERVAL else f"-every-{interval:g}s"
+    path = CACHE / f"{name}-{scenario.seed}-{scenario.layout}{every}.msgpack"
     if path.exists():
         batches = msgspec.msgpack.decode(path.read_bytes(), type=Batches)
         return runner.Recording(batches, 0, 0.0)
-    rec = runner.record(build(scenario))
+    rec = runner.record(build(scenario), interval=interval)
     CACHE.mkdir(parents=True, exist_ok=True)
     path.write_bytes(msgspec.msgpack.encode(rec.batches))
     return rec
 
 
+def _record(name: str, offset: int, layout: str | None, interval: float) -> None:
+    recording(name, offset, layout, interval)  # (its batches stay in the cache, not sent back)
+
+
 def run(
-    name: str, offset: int, variant: str, layout: str | None, calibrated: bool = False
+    name: str,
+    offset: int,
+    variant: str,
+    layout: str | None,
+    calibrated: bool = False,
+    interval: float = runner.BATCH_INTERVAL,
 ) -> tuple[str, str, runner.Score]:
     scenario = runner.with_layout(runner.with_seed_offset(load_scenario(name), offset), layout)
-    rec = recording(name, offset, layout)
+    rec = recording(name, offset, layout, interval)
     overrides = dict(VARIANTS[variant])
     margin = overrides.pop("calibration_margin_db", None)
-    calibration = runner.calibrate(scenario) if calibrated or margin is not None else None
+    calibration = runner.calibrate(scenario, interval) if calibrated or margin is not None else None
     if calibration is not None and margin is not None:
         calibration = dataclasses.replace(calibration, sigma_db=calibration.spread_db + float(margin))  # type: ignore[arg-type]
     config = dataclasses.replace(PresenceConfig(), **overrides)  # type: ignore[arg-type]
@@ -109,6 +121,12 @@ def main() -> int:
     parser.add_argument(
         "--calibrate", action="store_true", help="every evening's venue calibrated by its walk first"
     )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=runner.BATCH_INTERVAL,
+        help="seconds between a gateway's batches (its window; default %(default)s)",
+    )
     args = parser.parse_args()
     variants = args.variants.split(",")
     unknown = [v for v in variants if v not in VARIANTS]
@@ -116,12 +134,16 @@ def main() -> int:
         print(f"unknown variants: {unknown}; known: {list(VARIANTS)}", file=sys.stderr)
         return 2
     offsets = [int(o) for o in args.seed_offset.split(",")]
-    # Record serially first: two processes must not simulate the same evening at once.
-    for name in args.scenarios:
-        for offset in offsets:
-            recording(name, offset, args.layout)
-    jobs = [(n, o, v, args.layout, args.calibrate) for n in args.scenarios for v in variants for o in offsets]
     with ProcessPoolExecutor(args.jobs) as pool:
+        # Recorded first, each evening by one process (two must not write the same file at once).
+        evenings = [(n, o, args.layout, args.interval) for n in args.scenarios for o in offsets]
+        list(pool.map(_record, *zip(*evenings, strict=True)))
+        jobs = [
+            (n, o, v, args.layout, args.calibrate, args.interval)
+            for n in args.scenarios
+            for v in variants
+            for o in offsets
+        ]
         results = list(pool.map(run, *zip(*jobs, strict=True)))
     pooled: dict[tuple[str, str], runner.Score] = {}
     for name, variant, s in results:

@@ -78,8 +78,11 @@ class Recording:
     seconds: float
 
 
-def record(evening: Evening, progress: Callable[[str], None] | None = None) -> Recording:
-    """Simulate the evening and run every gateway's decode ▸ aggregate ▸ encode on what it hears."""
+def record(
+    evening: Evening, progress: Callable[[str], None] | None = None, interval: float = BATCH_INTERVAL
+) -> Recording:
+    """Simulate the evening and run every gateway's decode ▸ aggregate ▸ encode on what it hears,
+    each gateway sending a batch every `interval` seconds (its `--interval`)."""
     air, layout = evening.air, evening.layout
     windows = {g.name: Window() for g in layout.gateways}
     dead = {f.gateway: f.dies_at for f in evening.scenario.faults}
@@ -103,7 +106,7 @@ def record(evening: Evening, progress: Callable[[str], None] | None = None) -> R
     duration = evening.scenario.duration
     next_report = 60.0
     while t < duration:
-        t += BATCH_INTERVAL
+        t += interval
         air.advance(t)
         now = air.epoch + t
         for name, window in windows.items():
@@ -117,7 +120,7 @@ def record(evening: Evening, progress: Callable[[str], None] | None = None) -> R
                 boot="sim",
                 seq=seqs[name],
                 sent=now,
-                window=BATCH_INTERVAL,
+                window=interval,
                 sightings=sightings,
             )
             seqs[name] += 1
@@ -242,8 +245,9 @@ def with_layout(scenario: Scenario, layout: str | None) -> Scenario:
     return msgspec.structs.replace(scenario, layout=layout)
 
 
-def calibrate(scenario: Scenario) -> Calibration:
-    """Walk the calibration route in the scenario's venue and radio (its own seed); fit the venue."""
+def calibrate(scenario: Scenario, interval: float = BATCH_INTERVAL) -> Calibration:
+    """Walk the calibration route in the scenario's venue and radio (its own seed), the gateways
+    sending every `interval` seconds; fit the venue."""
     from firmware_sim import calibration
 
     walk = calibration.evening(scenario)
@@ -251,7 +255,7 @@ def calibrate(scenario: Scenario) -> Calibration:
     band, epoch = person.band.advertiser_id, walk.air.epoch
     sightings = [
         (gateway, s)
-        for _, gateway, payload in record(walk).batches
+        for _, gateway, payload in record(walk, interval=interval).batches
         for s in wire.decode_batch(payload).sightings
         if s.id == band
     ]
