@@ -57,6 +57,8 @@ VARIANTS: dict[str, dict[str, object]] = {
     "cal+0.5-p-0.88": {"calibration_margin_db": 0.5, "p_enter": 0.88},
     "cal+0.5-walk-1.0": {"calibration_margin_db": 0.5, "walk_speed": 1.0},
     "cal+0.5-walk-2.0": {"calibration_margin_db": 0.5, "walk_speed": 2.0},
+    # For batches every 0.25 s (--interval 0.25): fresher, noisier levels at each step, weighed less.
+    "cal+0.5-evidence-0.5": {"calibration_margin_db": 0.5, "evidence_weight": 0.5},
 }
 
 Batches = list[tuple[float, str, bytes]]
