@@ -108,9 +108,9 @@ class RoleRule:
         return self.observe_columns(
             gateway,
             [s.id for s in sightings],
-            np.array([s.t for s in sightings]),
+            np.array([s.t for s in sightings], dtype=np.float64),
             # Level relative to the band's 1 m power, so bands of different power compare.
-            np.array([s.rssi - (power if s.tx is None else s.tx) for s in sightings]),
+            np.array([s.rssi - (power if s.tx is None else s.tx) for s in sightings], dtype=np.float64),
             np.array([s.n for s in sightings], dtype=np.float64),
         )
 
