@@ -6,12 +6,13 @@ import math
 import random
 
 import msgspec
+import numpy as np
 import pytest
 
 from firmware_sim.scenario import CrowdSpec, RadioSpec, Scenario, build
 from maitre import wire
 from maitre.evaluation.runner import record
-from maitre.presence import PresenceEngine, PresenceEvent
+from maitre.presence import PresenceEngine, PresenceEvent, role_kernel
 from maitre.wire import Sighting
 from tests.presence_reference import ReferenceRoleRule
 
@@ -80,6 +81,47 @@ def test_a_venue_without_inside_gateways_gives_the_same_events(seed: int) -> Non
     expected = one_by_one(roles, batches)
     assert {e.kind for e in expected} == {"approaching", "arrived", "left"}
     assert batched(PresenceEngine(roles), batches) == expected
+
+
+def repeating(seed: int) -> list[tuple[str, list[Sighting]]]:
+    """Three bands at the door and the facade, each up to three times in a batch at levels near and
+    far, so what one sighting's step decides (a dwell started or ended) changes the next one's.
+    Levels are whole dBm, as ints: a caller's ints must work as floats do."""
+    rng = random.Random(seed)
+    out = []
+    t = T0
+    for _ in range(60):
+        t += 0.25
+        sightings = [
+            Sighting(id=f"band:{b:016x}", rssi=-59 + z, rssi_max=-59 + z, n=rng.randint(1, 9), t=t + k / 20)
+            for b in range(3)
+            for k in range(rng.choice([1, 1, 2, 3]))
+            for z in [rng.choice([0, -3, -8, -15, -25])]
+        ]
+        out.append((rng.choice(["door", "street", "door"]), sightings))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_band_up_to_three_times_in_one_batch_gives_the_same_events(seed: int) -> None:
+    """Each band's k-th sighting in a batch is taken in the k-th round, after the step of the one
+    before (taking them all in one pass changes the events of 7 of these 40)."""
+    batches = repeating(seed)
+    expected = one_by_one(ROLES, batches)
+    assert expected  # approaching, arrived or left: something to get wrong
+    assert batched(PresenceEngine(ROLES), batches) == expected
+
+
+def test_occurrences_numbers_each_rows_repeats_within_one_batch() -> None:
+    mark, seen = np.zeros(4, dtype=np.int64), np.zeros(4, dtype=np.int64)
+    out = np.empty(6, dtype=np.int64)
+    rows = np.array([3, 1, 3, 3, 2, 1], dtype=np.intp)
+    assert role_kernel.occurrences(rows, mark, seen, 1, out) == 2
+    assert out.tolist() == [0, 0, 1, 2, 0, 1]
+    # The next batch (a new stamp) counts afresh.
+    again = np.empty(2, dtype=np.int64)
+    assert role_kernel.occurrences(np.array([1, 3], dtype=np.intp), mark, seen, 2, again) == 0
+    assert again.tolist() == [0, 0]
 
 
 def test_one_by_one_and_batched_calls_share_one_state() -> None:
