@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from maitre import wire
-from maitre.presence.role_kernel import unchecked
+from maitre.compiled import unchecked
 
 _DTYPES = {"Q": "<u8", "d": "<f8", "h": "<i2", "H": "<u2", "b": "i1", "B": "u1"}
 _COLUMNS = [(name, np.dtype(_DTYPES[code])) for name, code in wire.PACKED_COLUMNS]

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-
-# numba's dispatcher imports numpy.ma the first time it types an array (~100 ms): at import then,
-# not in the first batch.
-import numpy.ma
 import numpy.typing as npt
 
-from maitre.presence.role_kernel import unchecked
+from maitre.compiled import unchecked
 
 Keys = npt.NDArray[np.uint64]
 Values = npt.NDArray[np.intp]

@@ -10,12 +10,10 @@ once per machine and caches the result beside this file (or in the user's cache 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import TypeVar
 
 import numba
 
-T = TypeVar("T")
+from maitre.compiled import unchecked
 
 # Link planes and band planes, as role_rule.py lays them out.
 X, RATE, P00, P01, P11, LAST = range(6)
@@ -39,17 +37,6 @@ NO_ROLE, DOOR_ROLE, INSIDE_ROLE, APPROACH_ROLE = range(4)
 ) = range(12)
 # What the kernel writes per candidate, beside its position in the batch.
 OUT_LEVEL, OUT_MARGIN, OUT_RATE, OUT_DOOR, OUT_COLUMN = range(5)
-
-def unchecked(dispatcher: Callable[..., T]) -> Callable[..., T]:
-    """The compiled function of a one-signature numba dispatcher, called without its type checks.
-
-    Choosing among signatures costs ~1 µs an argument (13 µs a call of observe_round, next to its
-    ~20 µs of work), but the bare entry point checks nothing: a wrong dtype or layout is read as if
-    it were right. Only for callers whose arrays are made to the signature on the spot.
-    """
-    (signature,) = dispatcher.signatures  # type: ignore[attr-defined]
-    return dispatcher.overloads[signature].entry_point  # type: ignore[attr-defined]
-
 
 _SIGNATURE = numba.int64(
     numba.float64[:, :, ::1],  # links (row, column, plane)
