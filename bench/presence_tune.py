@@ -69,7 +69,8 @@ def recording(
 ) -> runner.Recording:
     scenario = runner.with_layout(runner.with_seed_offset(load_scenario(name), offset), layout)
     every = "" if interval == runner.BATCH_INTERVAL else f"-every-{interval:g}s"
-    path = CACHE / f"{name}-{scenario.seed}-{scenario.layout}{every}.msgpack"
+    layout_key = scenario.layout.replace("/", "_")  # a layout may be a file's path
+    path = CACHE / f"{name}-{scenario.seed}-{layout_key}{every}.msgpack"
     if path.exists():
         batches = msgspec.msgpack.decode(path.read_bytes(), type=Batches)
         return runner.Recording(batches, 0, 0.0)
