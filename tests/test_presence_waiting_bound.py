@@ -1,0 +1,79 @@
+"""The waiting-party oracle (bench/presence_waiting_bound.py): its numbers live in docs/presence.md;
+here, that it tells calm radio from rough, chooses its threshold right, and prints its table."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+BENCH = Path(__file__).parent.parent / "bench" / "presence_waiting_bound.py"
+
+
+def _bench() -> ModuleType:
+    sys.path.insert(0, str(BENCH.parent))
+    try:
+        spec = importlib.util.spec_from_file_location("presence_waiting_bound", BENCH)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(BENCH.parent))
+
+
+def test_best_recall_counts_a_greet_before_the_window_as_early_and_none_in_it_as_late() -> None:
+    bench = _bench()
+    early = np.array([0.0, 0.0, 0.0, 5.0, 6.0])  # the largest statistic while still outside
+    window = np.array([10.0, 10.0, 3.0, 10.0, 10.0])  # … and between 1 s before and 3 s after crossing
+    recall, too_soon = bench.best_recall(early, window)
+    # Below 3 the last two are greeted while outside (3 of 5 in time); between 6 and 10 four are
+    # in time and nobody early; the third is then never greeted in time.
+    assert recall == 0.8
+    assert too_soon == 0.0
+
+
+def test_guests_who_waited_first_are_told_apart_in_calm_radio_and_less_in_rough() -> None:
+    bench = _bench()
+    from firmware_sim.venue import named_layout
+
+    layout = named_layout("bistro")
+    rng = np.random.default_rng(7)
+    recalls = {}
+    for name in ("easy", "hard-shadowing"):
+        oracle = bench.Oracle(name, layout, 8.0)
+        recalls[name], _ = bench.best_recall(*bench.parties(oracle, rng, 400, (20.0, 40.0), strata=4))
+    assert recalls["easy"] >= 0.97
+    assert recalls["hard-shadowing"] < recalls["easy"] - 0.03
+
+
+def test_naming_fewer_waiters_costs_recall() -> None:
+    bench = _bench()
+    from firmware_sim.venue import named_layout
+
+    oracle = bench.Oracle("hard-shadowing", named_layout("bistro"), 8.0)
+    rng = np.random.default_rng(3)
+    top = bench.waiters(oracle, rng, 1000, 30.0)
+    _, window = bench.parties(oracle, rng, 1000, (20.0, 40.0), strata=4)
+    loose, strict = (float(np.mean(window > np.quantile(top, 1 - a))) for a in (0.1, 0.005))
+    assert 0.0 < strict < loose <= 1.0
+
+
+def test_the_bench_prints_a_row_per_scenario() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "easy", "gateway-dies", "--trials", "600", "--false-alarm", "0.01"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("gateways: door (0.7, 3.5) door")
+    rows = {line.split()[0]: line.split()[1:] for line in lines[4:]}
+    assert set(rows) == {"easy", "gateway-dies"}
+    for cells in rows.values():  # in ≤ 3 s, in time / early, share who wait, cap
+        assert all(c.endswith("%") for c in cells if c != "/"), cells
