@@ -183,7 +183,8 @@ def test_a_surer_arrival_certainty_greets_no_sooner_and_only_that_sure() -> None
     path = line((-8.0, 0.0), (0.0, 1.2), 12) + line((0.0, 1.2), (0.3, 3.0), 6) + [(0.3, 3.0)] * 12
     greeted: list[float] = []
     for certainty in (0.6, 0.9, 0.95):
-        engine = PresenceEngine(ROLES, PresenceConfig(p_enter=certainty), models={"bistro": MODEL})
+        config = PresenceConfig(p_enter=certainty, door_test=False)  # the track's certainty alone
+        engine = PresenceEngine(ROLES, config, models={"bistro": MODEL})
         arrived = [e for e in follow(engine, path) if e.kind == "arrived"]
         assert len(arrived) == 1
         assert arrived[0].confidence >= certainty
@@ -192,10 +193,24 @@ def test_a_surer_arrival_certainty_greets_no_sooner_and_only_that_sure() -> None
     assert greeted[0] < greeted[-1]
 
 
+def test_the_door_test_greets_a_guest_walking_in_sooner_than_the_track_alone() -> None:
+    path = line((-8.0, 0.0), (0.0, 1.2), 12) + line((0.0, 1.2), (0.3, 3.0), 6) + [(0.3, 3.0)] * 12
+    greeted = {}
+    for door_test in (False, True):
+        engine = PresenceEngine(ROLES, PresenceConfig(door_test=door_test), models={"bistro": MODEL})
+        arrived = [e for e in follow(engine, path) if e.kind == "arrived"]
+        assert len(arrived) == 1
+        assert arrived[0].confidence >= PresenceConfig().p_enter
+        greeted[door_test] = arrived[0].at
+    assert greeted[True] < greeted[False]  # half a second sooner on this walk
+
+
 def test_arrival_settings_reach_the_service_engine_and_a_certainty_that_never_greets_is_refused() -> None:
-    settings = Settings(arrival_certainty=0.8, arrival_dwell_seconds=0.5)
+    settings = Settings(arrival_certainty=0.8, arrival_dwell_seconds=0.5, arrival_door_test=False)
     service = VenueService(settings, create_engine("sqlite://"), None)
-    assert (service.presence.config.p_enter, service.presence.config.track_dwell) == (0.8, 0.5)
+    config = service.presence.config
+    assert (config.p_enter, config.track_dwell, config.door_test) == (0.8, 0.5, False)
+    assert VenueService(Settings(), create_engine("sqlite://"), None).presence.config.door_test
     with pytest.raises(ValidationError, match="arrival_certainty"):
         Settings(arrival_certainty=0.99)  # a track this sure comes too late, or never
 

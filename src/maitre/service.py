@@ -46,7 +46,6 @@ INGEST_SLICE_SECONDS = 0.002
 MATCHING_FIRST_SECONDS = 0.05
 
 
-
 def settle_heap() -> None:
     """Put what startup imported and built out of the cycle collector's sight, for good.
 
@@ -55,6 +54,7 @@ def settle_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+
 
 class VenueService:
     """Owns the pipeline; the API reads its state and tells it when the directory changes."""
@@ -73,7 +73,11 @@ class VenueService:
         self.directory = Directory()
         self.presence = PresenceEngine(
             self.directory.gateway_roles,
-            PresenceConfig(p_enter=settings.arrival_certainty, track_dwell=settings.arrival_dwell_seconds),
+            PresenceConfig(
+                p_enter=settings.arrival_certainty,
+                track_dwell=settings.arrival_dwell_seconds,
+                door_test=settings.arrival_door_test,
+            ),
             models=self.directory.venue_models,
         )
         # ESPresense / OpenMQTTGateway gateways mapped onto ours; a bad mapping stops the start.

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 
+from maitre.presence.door_test import DoorTest, Window, remember
 from maitre.presence.grid import Track, VenueGrid, track_start, track_update
 from maitre.presence.kalman import RssiKalman
 from maitre.presence.venue_model import VenueModel
@@ -65,6 +66,13 @@ class PresenceConfig:
     # Filtered levels repeat what they said a period ago and shadowing lasts seconds, so each
     # period's evidence counts for less than one independent look.
     evidence_weight: float = 0.7
+    # A second opinion at the door (door_test.py): arrived as soon as the track puts the band
+    # inside with at least door_test_p and the door test finds "walked in" beats "still outside"
+    # by door_test_llr (log-likelihood): it weighs each window once, with shadowing's correlation,
+    # and knows the paths people walk, so it is sure sooner (docs/presence.md, "How it decides").
+    door_test: bool = True
+    door_test_p: float = 0.5
+    door_test_llr: float = 4.5
     forget_after: float = 30.0  # seconds unheard before a band's state is dropped
 
 
@@ -106,11 +114,13 @@ class _Band:
         "outside_since",
         "p_inside",
         "track",
+        "windows",
     )
 
     def __init__(self) -> None:
         self.links: dict[str, RssiKalman] = {}
         self.track: Track | None = None
+        self.windows: dict[str, list[Window]] = {}  # for the door test, until arrived
         self.p_inside = 0.0
         self.arrived = False
         self.approaching = False
@@ -133,6 +143,7 @@ class PresenceEngine:
         self.roles = roles
         self.models: Mapping[str, VenueModel] = models if models is not None else {}
         self._grids: dict[str, tuple[VenueModel, VenueGrid]] = {}
+        self._doors: dict[str, tuple[VenueModel, DoorTest | None]] = {}
         self._bands: dict[tuple[str, str], _Band] = {}  # venues with a model
         self._rules: dict[str, RoleRule] = {}  # venues without: the role rule, a batch at a time
         # Loaded now, not on the first batch: the role rule's compiled loop takes a moment to load.
@@ -154,6 +165,8 @@ class PresenceEngine:
         if follow_link(band.links, gateway, s, cfg) is None:
             return []  # older than what we have: a late duplicate, it changes nothing
         band.last_t = max(band.last_t, s.t)
+        if cfg.door_test and not band.arrived:
+            remember(band.windows, gateway, s, cfg.default_power_1m, cfg.fading_var)
         return self._decide(venue, s, band)
 
     def observe_batch(self, venue: str, gateway: str, sightings: Sequence[Sighting]) -> list[PresenceEvent]:
@@ -229,6 +242,22 @@ class PresenceEngine:
             )
         return cached[1]
 
+    def _door(self, venue: str) -> DoorTest | None:
+        """The venue's door test; None when its plan does not say which side of the door is inside."""
+        model = self.models[venue]
+        cached = self._doors.get(venue)
+        if cached is None or cached[0] is not model:
+            from maitre.presence.calibration import CalibrationError, inward
+
+            try:
+                way_in = inward(model)
+            except CalibrationError:
+                test = None
+            else:
+                test = DoorTest(model, way_in, self.config.path_loss_exponent, self._grid(venue).sigma)
+            cached = self._doors[venue] = (model, test)
+        return cached[1]
+
     def _decide(self, venue: str, s: Sighting, band: _Band) -> list[PresenceEvent]:
         cfg = self.config
         t = s.t
@@ -253,11 +282,20 @@ class PresenceEngine:
         p = band.p_inside
         events: list[PresenceEvent] = []
         if not band.arrived:
-            if p >= cfg.p_enter:
+            llr = None
+            if p < cfg.p_enter and p >= cfg.door_test_p and cfg.door_test:
+                door = self._door(venue)
+                llr = door.llr(band.windows, t) if door is not None else None
+                if llr is not None and llr >= cfg.door_test_llr:
+                    # The track's odds times the door test's likelihood ratio (not independent
+                    # evidence, so this overstates it a little; it is what the host is shown).
+                    p = p * math.exp(llr) / (p * math.exp(llr) + 1 - p)
+            if p >= cfg.p_enter or (llr is not None and llr >= cfg.door_test_llr):
                 if band.inside_since is None:
                     band.inside_since = t
                 if t - band.inside_since >= cfg.track_dwell:
                     band.arrived = True
+                    band.windows.clear()  # kept for the door test only until it arrives
                     band.outside_since = None
                     events.append(PresenceEvent(venue, s.id, "arrived", t, gw, round(d, 2), round(p, 2)))
             else:

@@ -1,0 +1,80 @@
+"""The door test (presence/door_test.py): walked in against still outside, on levels the plan predicts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from firmware_sim.venue import bistro_layout, presence_model
+from maitre.presence import PresenceConfig
+from maitre.presence.calibration import inward
+from maitre.presence.door_test import BODY_DB, DoorTest, Window
+from maitre.presence.grid import expected_levels
+
+MODEL = presence_model(bistro_layout())
+THRESHOLD = PresenceConfig().door_test_llr
+# Along the pavement (y = 0) from 8 m left, in through the door at (0, 2), to the host stand.
+GUEST = [
+    (0.0, -8.0, 0.0),
+    (6.2, 0.0, 0.0),
+    (7.5, 0.0, 1.7),
+    (8.0, 0.0, 2.3),
+    (8.6, 0.3, 3.0),
+    (30.0, 0.3, 3.0),
+]
+CROSSING = 7.75
+
+
+def _windows(
+    path: list[tuple[float, float, float]], until: float, shadow: dict[str, float] | None = None
+) -> dict[str, list[Window]]:
+    """Every gateway's 0.5 s windows of a band walking `path` (t, x, y) as the plan predicts them,
+    the wearer's body costing BODY_DB to gateways behind; `shadow` dB added to a gateway's link."""
+    ts = np.arange(0.5, until + 1e-9, 0.5)
+    t = np.array([p[0] for p in path])
+    xs = np.interp(ts - 0.25, t, [p[1] for p in path])
+    ys = np.interp(ts - 0.25, t, [p[2] for p in path])
+    hx, hy = np.gradient(xs), np.gradient(ys)
+    out: dict[str, list[Window]] = {}
+    for g, (gx, gy) in MODEL.gateways.items():
+        behind = hx * (gx - xs) + hy * (gy - ys) < -1e-9
+        levels = expected_levels(MODEL, 2.2, g, xs, ys) - BODY_DB * behind + (shadow or {}).get(g, 0.0)
+        out[g] = [(float(a), float(b), 5.0) for a, b in zip(ts, levels, strict=True)]
+    return out
+
+
+def _test() -> DoorTest:
+    return DoorTest(MODEL, inward(MODEL), 2.2, 7.0)
+
+
+def test_a_guest_who_walks_in_passes_the_threshold_within_a_second_and_not_before() -> None:
+    test = _test()
+    before = test.llr(_windows(GUEST, CROSSING - 2.0), CROSSING - 2.0)
+    after = test.llr(_windows(GUEST, CROSSING + 1.0), CROSSING + 1.0)
+    assert before is not None and after is not None
+    assert before < 0 and after > THRESHOLD
+
+
+def test_passers_by_and_people_waiting_outside_stay_well_below_it() -> None:
+    test = _test()
+    for lane in (-1.0, 0.0, 0.5, 1.0, 1.5):  # the simulator's passers walk y = -1 … 1.5
+        passer = [(0.0, -12.0, lane), (20.0, 14.0, lane)]
+        for now in np.arange(6.0, 14.0, 0.5):  # level with the door at ~9.2 s
+            llr = test.llr(_windows(passer, float(now)), float(now))
+            assert llr is not None and llr < 0, (lane, now, llr)
+    waiting = [(0.0, 1.2, 1.2), (60.0, 1.2, 1.2)]  # where parties wait for friends
+    llr = test.llr(_windows(waiting, 30.0), 30.0)
+    assert llr is not None and llr < THRESHOLD / 2
+
+
+def test_a_link_shadowed_all_along_does_not_hide_the_move() -> None:
+    test = _test()
+    now = CROSSING + 1.0
+    llr = test.llr(_windows(GUEST, now, {"door": -10.0}), now)  # one stand gateway 10 dB down throughout
+    assert llr is not None and llr > THRESHOLD
+
+
+def test_no_recent_window_gives_no_opinion() -> None:
+    test = _test()
+    waiting = [(0.0, 1.2, 1.2), (60.0, 1.2, 1.2)]
+    assert test.llr(_windows(waiting, 5.0), 30.0) is None
+    assert test.llr({"unknown-gateway": [(29.0, -10.0, 5.0)]}, 30.0) is None
