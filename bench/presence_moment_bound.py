@@ -259,7 +259,9 @@ class StraightIn:
         s0 = (flat @ self.a0.T - self.b0).max(axis=1)
         return (s1 - s0).reshape(n, k)
 
-    def run(self, rng: np.random.Generator, path: list[Waypoint], start: float, seconds: float, n: int):
+    def run(
+        self, rng: np.random.Generator, path: list[Waypoint], start: float, seconds: float, n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """n people on `path` from `start`: the statistic at every look, and when each look ends."""
         o = self.oracle
         steps = o.lookback + round(seconds / o.step)
@@ -276,7 +278,7 @@ def straight_in_recall(
     test = StraightIn(oracle)
     chunk = max(1, CHUNK // 5)
     top = []
-    for start in range(0, trials, chunk):
+    for start in range(0, trials, chunk):  # each chunk of passers-by walks one lane at one pace
         lane = rng.uniform(-1.0, 1.5)
         speed = rng.uniform(1.0, 1.6)
         path, at_door = passer(oracle.layout, lane, speed, bool(rng.integers(2)))
