@@ -247,6 +247,7 @@ class PresenceEngine:
         model = self.models[venue]
         cached = self._doors.get(venue)
         if cached is None or cached[0] is not model:
+            # Here, not at the top: calibration builds on this module (follow_link, PresenceConfig).
             from maitre.presence.calibration import CalibrationError, inward
 
             try:
@@ -282,15 +283,16 @@ class PresenceEngine:
         p = band.p_inside
         events: list[PresenceEvent] = []
         if not band.arrived:
-            llr = None
-            if p < cfg.p_enter and p >= cfg.door_test_p and cfg.door_test:
+            walked_in = False
+            if cfg.door_test and cfg.door_test_p <= p < cfg.p_enter:
                 door = self._door(venue)
                 llr = door.llr(band.windows, t) if door is not None else None
                 if llr is not None and llr >= cfg.door_test_llr:
+                    walked_in = True
                     # The track's odds times the door test's likelihood ratio (not independent
                     # evidence, so this overstates it a little; it is what the host is shown).
                     p = p * math.exp(llr) / (p * math.exp(llr) + 1 - p)
-            if p >= cfg.p_enter or (llr is not None and llr >= cfg.door_test_llr):
+            if p >= cfg.p_enter or walked_in:
                 if band.inside_since is None:
                     band.inside_since = t
                 if t - band.inside_since >= cfg.track_dwell:
