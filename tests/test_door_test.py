@@ -78,3 +78,12 @@ def test_no_recent_window_gives_no_opinion() -> None:
     waiting = [(0.0, 1.2, 1.2), (60.0, 1.2, 1.2)]
     assert test.llr(_windows(waiting, 5.0), 30.0) is None
     assert test.llr({"unknown-gateway": [(29.0, -10.0, 5.0)]}, 30.0) is None
+
+
+def test_standing_inside_a_while_reads_inside_and_waiting_outside_reads_outside() -> None:
+    test = _test()
+    inside = test.scores(_windows([(0.0, 0.5, 3.5), (60.0, 0.5, 3.5)], 30.0), 30.0)
+    outside = test.scores(_windows([(0.0, 1.2, 1.2), (60.0, 1.2, 1.2)], 30.0), 30.0)
+    assert inside is not None and outside is not None
+    assert inside.inside > THRESHOLD / 2
+    assert outside.inside < -1.0  # where parties wait for friends: not inside, whatever comes next

@@ -9,7 +9,8 @@ Each gateway's windows of the last 8 s are weighed once each, as heard (not filt
 shadowing's correlation over time: a link that was already shadowed before the door is read as
 shadowed, not as a move. The grid track (grid.py) weighs filtered levels step by step and must
 discount them for repeating themselves; this test does not, and so is sure sooner on the same
-evidence.
+evidence. The same windows also check the track's own arrivals: "inside by now" (crossed the door
+already, or standing inside a while) against "still outside" (`Scores.inside`).
 
 What it assumes of a venue, beyond its plan: the pavement runs about 2 m outside the door line
 (as the calibration walk's route does), people walk at about 1.3 m/s, a body between band and
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -78,6 +80,22 @@ def _at(path: Path, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return px, py, np.where(moving, dx / norm, 0.0), np.where(moving, dy / norm, 0.0)
 
 
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """The best log-likelihood of each hypothesis: walking in (crossing up to a second from now),
+    walked in already (crossed by now), still outside, inside a while."""
+
+    walked_in: float
+    crossed: float
+    outside: float
+    stayed_in: float
+
+    @property
+    def inside(self) -> float:
+        """Inside by now (crossed lately or standing inside a while) against still outside."""
+        return max(self.crossed, self.stayed_in) - self.outside
+
+
 class DoorTest:
     """The hypotheses' expected levels, precomputed once per venue plan (~0.5 s, ~5 MB)."""
 
@@ -112,16 +130,20 @@ class DoorTest:
                 path = _walk([at(-0.8, side * 1.2), at(-0.3, 0.0), *stand], start=10.0)
                 ins.append((path, (path[1][0] + path[2][0]) / 2))
         outs: list[tuple[Path, float]] = []
-        for into in (-0.5, -1.0, -1.5, -2.0, -2.5):
+        stays: list[tuple[Path, float]] = []  # already inside a while: standing near the door
+        for into in (0.5, 1.0, 1.5, 2.0, 2.5):
             for along in np.arange(-2.5, 2.5 + 1e-9, 0.5):
-                outs.append(([(0.0, *at(into, along))], 0.0))
+                outs.append(([(0.0, *at(-into, along))], 0.0))
+                stays.append(([(0.0, *at(into, along))], 0.0))
         for into in (-0.7, -1.2, -1.7, -2.2, -2.7, -3.2):
             for speed in (1.0, 1.3, 1.6):
                 for side in (-1.0, 1.0):
                     path = _walk([at(into, side * 20), at(into, -side * 20)], speed=speed)
                     outs.append((path, 20.0 / speed))
         self.mu1 = self._means(model, exponent, body_db, ins, CROSSINGS, rel)
+        self.crossed = np.tile(CROSSINGS <= 0, len(ins))  # rows of mu1 whose crossing is past
         self.mu0 = self._means(model, exponent, body_db, outs, PASSING, rel)
+        self.mu_stay = self._means(model, exponent, body_db, stays, PASSING, rel)
 
     def _means(
         self,
@@ -151,8 +173,15 @@ class DoorTest:
     def llr(self, windows: dict[str, list[Window]], now: float) -> float | None:
         """Log-likelihood of the best "walked in" minus the best "still outside", from each
         gateway's recent windows; None when no window is recent enough."""
+        scores = self.scores(windows, now)
+        return None if scores is None else scores.walked_in - scores.outside
+
+    def scores(self, windows: dict[str, list[Window]], now: float) -> Scores | None:
+        """Each hypothesis' best log-likelihood from the gateways' recent windows; None when no
+        window is recent enough."""
         ll1 = np.zeros(len(self.mu1))
         ll0 = np.zeros(len(self.mu0))
+        lls = np.zeros(len(self.mu_stay))
         used = False
         for g, ws in windows.items():
             k = self.index.get(g)
@@ -168,7 +197,9 @@ class DoorTest:
             idx = np.clip(np.round((ts - now) / DT).astype(int) + self.steps - 1, 0, self.steps - 1)
             cov = self.shadow_var * np.exp(-np.abs(np.subtract.outer(ts, ts)) / self.tau) + np.diag(white)
             inv = np.linalg.inv(cov)
-            for mu, ll in ((self.mu1, ll1), (self.mu0, ll0)):
+            for mu, ll in ((self.mu1, ll1), (self.mu0, ll0), (self.mu_stay, lls)):
                 r = y - mu[:, k, idx]
                 ll -= 0.5 * np.sum((r @ inv) * r, axis=1)
-        return float(ll1.max() - ll0.max()) if used else None
+        if not used:
+            return None
+        return Scores(float(ll1.max()), float(ll1[self.crossed].max()), float(ll0.max()), float(lls.max()))
