@@ -205,6 +205,18 @@ def test_the_door_test_greets_a_guest_walking_in_sooner_than_the_track_alone() -
     assert greeted[True] < greeted[False]  # half a second sooner on this walk
 
 
+def test_a_track_arrival_the_door_test_contradicts_waits_until_the_track_has_held_it() -> None:
+    path = line((-8.0, 0.0), (0.0, 1.2), 12) + line((0.0, 1.2), (0.3, 3.0), 6) + [(0.3, 3.0)] * 12
+    greeted = {}
+    for agree in (None, 100.0):  # 100: the door test never agrees, nor passes on its own
+        config = PresenceConfig(door_test_llr=100.0, door_agree_llr=agree, track_hold=2.0)
+        engine = PresenceEngine(ROLES, config, models={"bistro": MODEL})
+        arrived = [e for e in follow(engine, path) if e.kind == "arrived"]
+        assert len(arrived) == 1
+        greeted[agree] = arrived[0].at
+    assert greeted[100.0] - greeted[None] >= 2.0 - 1e-6
+
+
 def test_arrival_settings_reach_the_service_engine_and_a_certainty_that_never_greets_is_refused() -> None:
     settings = Settings(arrival_certainty=0.8, arrival_dwell_seconds=0.5, arrival_door_test=False)
     service = VenueService(settings, create_engine("sqlite://"), None)

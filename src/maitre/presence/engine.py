@@ -3,8 +3,9 @@
 A venue with a model of its floor plan (`VenueModel`: gateway places, walls, what counts as
 inside) is decided here, one sighting at a time: a Kalman filter per band and gateway
 (kalman.py) and a track over the plan that fuses every gateway (grid.py). A band has *arrived*
-when the track puts it inside with probability `p_enter`, and is gone again below `p_leave` for
-`leave_s`. A venue without a model falls back to the role rule, a batch at a time
+when the track puts it inside with probability `p_enter` and the door test (door_test.py) does
+not say it is still outside, or sooner, when the door test finds it walked in; it is gone again
+below `p_leave` for `leave_s`. A venue without a model falls back to the role rule, a batch at a time
 (role_rule.py). Either way the door link's Kalman rate gives *approaching* and its ETA.
 """
 
@@ -73,6 +74,11 @@ class PresenceConfig:
     door_test: bool = True
     door_test_p: float = 0.5
     door_test_llr: float = 4.5
+    # The track's own arrivals (p_enter) must not contradict the door test: inside by now (crossed
+    # the door lately, or standing inside a while) must beat still outside by door_agree_llr,
+    # unless the track holds the band inside for track_hold seconds. None: the track alone decides.
+    door_agree_llr: float | None = 2.0
+    track_hold: float = 2.0
     forget_after: float = 30.0  # seconds unheard before a band's state is dropped
 
 
@@ -283,19 +289,24 @@ class PresenceEngine:
         p = band.p_inside
         events: list[PresenceEvent] = []
         if not band.arrived:
-            walked_in = False
-            if cfg.door_test and cfg.door_test_p <= p < cfg.p_enter:
+            walked_in, agrees = False, True
+            if cfg.door_test and p >= cfg.door_test_p and (p < cfg.p_enter or cfg.door_agree_llr is not None):
                 door = self._door(venue)
-                llr = door.llr(band.windows, t) if door is not None else None
-                if llr is not None and llr >= cfg.door_test_llr:
-                    walked_in = True
-                    # The track's odds times the door test's likelihood ratio (not independent
-                    # evidence, so this overstates it a little; it is what the host is shown).
-                    p = p * math.exp(llr) / (p * math.exp(llr) + 1 - p)
+                scores = door.scores(band.windows, t) if door is not None else None
+                if scores is not None:  # (None: no opinion, the track decides alone)
+                    llr = scores.walked_in - scores.outside
+                    walked_in = llr >= cfg.door_test_llr
+                    agrees = cfg.door_agree_llr is None or scores.inside >= cfg.door_agree_llr
+                    if walked_in and p < cfg.p_enter:
+                        # The track's odds times the door test's likelihood ratio (not independent
+                        # evidence, so this overstates it a little; it is what the host is shown).
+                        p = p * math.exp(llr) / (p * math.exp(llr) + 1 - p)
             if p >= cfg.p_enter or walked_in:
                 if band.inside_since is None:
                     band.inside_since = t
-                if t - band.inside_since >= cfg.track_dwell:
+                held = t - band.inside_since
+                sure = walked_in or agrees or held >= cfg.track_hold
+                if sure and held >= cfg.track_dwell:
                     band.arrived = True
                     band.windows.clear()  # kept for the door test only until it arrives
                     band.outside_since = None
