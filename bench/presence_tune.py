@@ -64,6 +64,17 @@ VARIANTS: dict[str, dict[str, object]] = {
 Batches = list[tuple[float, str, bytes]]
 
 
+def overrides_of(variant: str) -> dict[str, object]:
+    """A named variant, or one spelled field by field: `cal+0.5:door_agree_llr=1:track_hold=2`."""
+    name, *fields = variant.split(":")
+    out = dict(VARIANTS[name])
+    words: dict[str, object] = {"true": True, "false": False, "none": None}
+    for field in fields:
+        key, _, value = field.partition("=")
+        out[key] = words[value.lower()] if value.lower() in words else float(value)
+    return out
+
+
 def recording(
     name: str, offset: int, layout: str | None = None, interval: float = runner.BATCH_INTERVAL
 ) -> runner.Recording:
@@ -94,7 +105,7 @@ def run(
 ) -> tuple[str, str, runner.Score]:
     scenario = runner.with_layout(runner.with_seed_offset(load_scenario(name), offset), layout)
     rec = recording(name, offset, layout, interval)
-    overrides = dict(VARIANTS[variant])
+    overrides = overrides_of(variant)
     margin = overrides.pop("calibration_margin_db", None)
     calibration = runner.calibrate(scenario, interval) if calibrated or margin is not None else None
     if calibration is not None and margin is not None:
@@ -132,9 +143,14 @@ def main() -> int:
     )
     args = parser.parse_args()
     variants = args.variants.split(",")
-    unknown = [v for v in variants if v not in VARIANTS]
+    unknown = [v for v in variants if v.split(":")[0] not in VARIANTS]
     if unknown:
         print(f"unknown variants: {unknown}; known: {list(VARIANTS)}", file=sys.stderr)
+        return 2
+    fields = {f.name for f in dataclasses.fields(PresenceConfig)} | {"calibration_margin_db"}
+    unknown = [k for v in variants for k in overrides_of(v) if k not in fields]
+    if unknown:
+        print(f"unknown settings: {unknown}; PresenceConfig has: {sorted(fields)}", file=sys.stderr)
         return 2
     offsets = [int(o) for o in args.seed_offset.split(",")]
     with ProcessPoolExecutor(args.jobs) as pool:
