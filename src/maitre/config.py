@@ -47,8 +47,8 @@ class Settings(BaseSettings):
     # later), which named no passer-by on 16 simulated evenings, at a cost in recall.
     arrival_dwell_seconds: float = Field(default=0.0, ge=0.0, le=3.0)
     # The door test's second opinion (docs/presence.md, "How it decides"): off, only the track
-    # decides, about half a second later and 5-8 points of recall within 3 s less on the
-    # simulated hard evenings.
+    # decides, about half a second later, 5-8 points of recall within 3 s less on the simulated
+    # hard evenings, and without the check that held back its one wrong greet there.
     arrival_door_test: bool = True
     max_payload_bytes: int = Field(default=256 * 1024, ge=1024)
     # Sightings stamped further than this from the service clock are dropped (skewed gateway).
