@@ -97,7 +97,7 @@ class Scores:
 
 
 class DoorTest:
-    """The hypotheses' expected levels, precomputed once per venue plan (~0.5 s, ~5 MB)."""
+    """The hypotheses' expected levels, precomputed once per venue plan (~0.8 s, ~4 MB)."""
 
     def __init__(
         self,

@@ -3,10 +3,11 @@
 A venue with a model of its floor plan (`VenueModel`: gateway places, walls, what counts as
 inside) is decided here, one sighting at a time: a Kalman filter per band and gateway
 (kalman.py) and a track over the plan that fuses every gateway (grid.py). A band has *arrived*
-when the track puts it inside with probability `p_enter` and the door test (door_test.py) does
-not say it is still outside, or sooner, when the door test finds it walked in; it is gone again
-below `p_leave` for `leave_s`. A venue without a model falls back to the role rule, a batch at a time
-(role_rule.py). Either way the door link's Kalman rate gives *approaching* and its ETA.
+when the track puts it inside with probability `p_enter` and the door test (door_test.py) finds
+it inside by now (or the track holds it there `track_hold` seconds), or sooner, when the door
+test finds it walked in; it is gone again below `p_leave` for `leave_s`. A venue without a model
+falls back to the role rule, a batch at a time (role_rule.py). Either way the door link's Kalman
+rate gives *approaching* and its ETA.
 """
 
 from __future__ import annotations
