@@ -2,6 +2,7 @@
 
     uv run python bench/presence_tune.py [--seed-offset 1000,3000,4000] [--scenarios hard-shadowing ...]
         [--variants defaults,evidence-0.8] [--jobs 2] [--layout bistro-facade]
+    uv run python bench/presence_tune.py --variants cal+0.5,cal+0.5:door_agree_llr=none  # any field
 
 Recording (simulate ▸ gateway decode ▸ aggregate ▸ encode) is the slow part, so each scenario's
 batches are cached in the temp directory (maitre-presence-tune/, ~40 MB an evening), keyed by
