@@ -27,7 +27,6 @@ import numpy as np
 
 from maitre.presence.grid import expected_levels
 from maitre.presence.venue_model import VenueModel
-from maitre.wire import Sighting
 
 WALK = 1.3  # m/s
 DT = 0.1  # the time grid of the precomputed means, seconds
@@ -46,13 +45,13 @@ Window = tuple[float, float, float]  # time, level relative to the 1 m power, it
 
 
 def remember(
-    windows: dict[str, list[Window]], gateway: str, s: Sighting, default_power: int, fading_var: float
+    windows: dict[str, list[Window]], gateway: str, t: float, level: float, fading_var: float
 ) -> None:
-    """Keep a sighting's level for the door test; drop what is older than the test looks back."""
+    """Keep a window's level (and its fading's variance) for the door test; drop what is older
+    than the test looks back."""
     kept = windows.setdefault(gateway, [])
-    level = s.rssi - (s.tx if s.tx is not None else default_power)
-    kept.append((s.t, level, fading_var / max(s.n, 1) + WINDOW_FLOOR_VAR))
-    while kept and kept[0][0] < s.t - LOOKBACK - 1.0:
+    kept.append((t, level, fading_var + WINDOW_FLOOR_VAR))
+    while kept and kept[0][0] < t - LOOKBACK - 1.0:
         kept.pop(0)
 
 
@@ -89,6 +88,11 @@ class Scores:
     crossed: float
     outside: float
     stayed_in: float
+
+    @property
+    def walked_in_llr(self) -> float:
+        """Walking in (crossing up to a second from now) against still outside."""
+        return self.walked_in - self.outside
 
     @property
     def inside(self) -> float:
@@ -141,7 +145,7 @@ class DoorTest:
                     path = _walk([at(into, side * 20), at(into, -side * 20)], speed=speed)
                     outs.append((path, 20.0 / speed))
         self.mu1 = self._means(model, exponent, body_db, ins, CROSSINGS, rel)
-        self.crossed = np.tile(CROSSINGS <= 0, len(ins))  # rows of mu1 whose crossing is past
+        self.crossed_rows = np.tile(CROSSINGS <= 0, len(ins))  # rows of mu1 whose crossing is past
         self.mu0 = self._means(model, exponent, body_db, outs, PASSING, rel)
         self.mu_stay = self._means(model, exponent, body_db, stays, PASSING, rel)
 
@@ -170,12 +174,6 @@ class DoorTest:
                 rows.append(row)
         return np.array(rows)
 
-    def llr(self, windows: dict[str, list[Window]], now: float) -> float | None:
-        """Log-likelihood of the best "walked in" minus the best "still outside", from each
-        gateway's recent windows; None when no window is recent enough."""
-        scores = self.scores(windows, now)
-        return None if scores is None else scores.walked_in - scores.outside
-
     def scores(self, windows: dict[str, list[Window]], now: float) -> Scores | None:
         """Each hypothesis' best log-likelihood from the gateways' recent windows; None when no
         window is recent enough."""
@@ -202,4 +200,5 @@ class DoorTest:
                 ll -= 0.5 * np.sum((r @ inv) * r, axis=1)
         if not used:
             return None
-        return Scores(float(ll1.max()), float(ll1[self.crossed].max()), float(ll0.max()), float(lls.max()))
+        crossed = float(ll1[self.crossed_rows].max())
+        return Scores(float(ll1.max()), crossed, float(ll0.max()), float(lls.max()))

@@ -95,12 +95,16 @@ class PresenceEvent:
     eta_s: float | None = None  # for approaching: estimated seconds to the door
 
 
+def level(s: Sighting, cfg: PresenceConfig) -> float:
+    """A sighting's level relative to its band's 1 m power, so bands of different power compare."""
+    return s.rssi - (s.tx if s.tx is not None else cfg.default_power_1m)
+
+
 def follow_link(
     links: dict[str, RssiKalman], gateway: str, s: Sighting, cfg: PresenceConfig
 ) -> RssiKalman | None:
     """Feed a sighting to its gateway's link filter, started afresh when new or stale; None: too old."""
-    # Level relative to the band's 1 m power, so bands of different power compare.
-    z = s.rssi - (s.tx if s.tx is not None else cfg.default_power_1m)
+    z = level(s, cfg)
     link = links.get(gateway)
     if link is None or s.t - link.last_t > cfg.stale_s:
         link = links[gateway] = RssiKalman(z, s.t)
@@ -173,7 +177,7 @@ class PresenceEngine:
             return []  # older than what we have: a late duplicate, it changes nothing
         band.last_t = max(band.last_t, s.t)
         if cfg.door_test and not band.arrived:
-            remember(band.windows, gateway, s, cfg.default_power_1m, cfg.fading_var)
+            remember(band.windows, gateway, s.t, level(s, cfg), cfg.fading_var / max(s.n, 1))
         return self._decide(venue, s, band)
 
     def observe_batch(self, venue: str, gateway: str, sightings: Sequence[Sighting]) -> list[PresenceEvent]:
@@ -295,7 +299,7 @@ class PresenceEngine:
                 door = self._door(venue)
                 scores = door.scores(band.windows, t) if door is not None else None
                 if scores is not None:  # (None: no opinion, the track decides alone)
-                    llr = scores.walked_in - scores.outside
+                    llr = scores.walked_in_llr
                     walked_in = llr >= cfg.door_test_llr
                     agrees = cfg.door_agree_llr is None or scores.inside >= cfg.door_agree_llr
                     if walked_in and p < cfg.p_enter:
