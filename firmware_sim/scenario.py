@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,6 +108,41 @@ def radio_model(r: RadioSpec) -> RadioModel:
     )
 
 
+def party_members(
+    key: str,
+    start: float,
+    c: CrowdSpec,
+    layout: Layout,
+    rng: random.Random,
+    band: Callable[[], BandFirmware],
+) -> list[Person]:
+    """One reservation's guests as the crowd draws them: 1 to max_party_size, together (a second
+    or so apart, abreast) or trickling in minutes apart, the first maybe waiting outside first."""
+    size = rng.randint(1, c.max_party_size)
+    together = rng.random() < c.together_share
+    from_left = rng.random() < 0.5
+    host_wait = rng.uniform(*c.host_wait)
+    wait_outside = rng.uniform(*c.wait_outside) if rng.random() < c.party_waits_outside_share else 0.0
+    members = []
+    for m in range(size):
+        delay = m * rng.uniform(0.3, 1.5) if together else m * rng.uniform(30, 180)
+        members.append(
+            arriving_guest(
+                f"{key}/{m}",
+                band(),
+                layout,
+                start + delay,
+                from_left=from_left if together else rng.random() < 0.5,
+                walk_m=rng.uniform(8, 14),
+                host_wait=host_wait,
+                offset=(m - (size - 1) / 2) * 0.6 if together else rng.uniform(-0.4, 0.4),
+                party=key,
+                wait_outside=wait_outside if m == 0 else 0.0,
+            )
+        )
+    return members
+
+
 def build(scenario: Scenario, epoch: float = 1_795_000_000.0) -> Evening:
     """Place the scenario's crowd into a fresh air; same seed, same evening."""
     layout = named_layout(scenario.layout)
@@ -131,28 +167,7 @@ def build(scenario: Scenario, epoch: float = 1_795_000_000.0) -> Evening:
     for i in range(c.parties):
         key = f"party-{i}"
         start = 20.0 + span * (i + rng.random()) / c.parties
-        size = rng.randint(1, c.max_party_size)
-        together = rng.random() < c.together_share
-        from_left = rng.random() < 0.5
-        host_wait = rng.uniform(*c.host_wait)
-        wait_outside = rng.uniform(*c.wait_outside) if rng.random() < c.party_waits_outside_share else 0.0
-        members = []
-        for m in range(size):
-            delay = m * rng.uniform(0.3, 1.5) if together else m * rng.uniform(30, 180)
-            members.append(
-                arriving_guest(
-                    f"{key}/{m}",
-                    band(),
-                    layout,
-                    start + delay,
-                    from_left=from_left if together else rng.random() < 0.5,
-                    walk_m=rng.uniform(8, 14),
-                    host_wait=host_wait,
-                    offset=(m - (size - 1) / 2) * 0.6 if together else rng.uniform(-0.4, 0.4),
-                    party=key,
-                    wait_outside=wait_outside if m == 0 else 0.0,
-                )
-            )
+        members = party_members(key, start, c, layout, rng, band)
         parties.append(Party(key, members))
         people += members
 
