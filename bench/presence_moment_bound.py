@@ -39,9 +39,12 @@ as dead all evening (`--alive`: as alive). The four hard scenarios take about a 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
+import random
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -52,8 +55,9 @@ if __package__ in (None, ""):
 
 from presence_bound import WINDOW, Radio, edited, level, radio_of, where  # noqa: E402
 
-from firmware_sim.crowd import PathBuilder, Waypoint  # noqa: E402
-from firmware_sim.scenario import load_scenario  # noqa: E402
+from firmware_sim.band import BandFirmware  # noqa: E402
+from firmware_sim.crowd import PathBuilder, Person, Waypoint  # noqa: E402
+from firmware_sim.scenario import load_scenario, party_members  # noqa: E402
 from firmware_sim.venue import LAYOUTS, GatewayPlacement, Layout, named_layout  # noqa: E402
 
 HARD = ["hard-shadowing", "crowded-door", "slow-advertising", "gateway-dies"]
@@ -183,12 +187,27 @@ def parties(
     return np.concatenate(early), np.concatenate(window)
 
 
-def best_recall(early: np.ndarray, window: np.ndarray) -> tuple[float, float]:
-    """The best share greeted in time (not earlier) over all thresholds, and the early share there."""
+class Best(NamedTuple):
+    recall: float  # greeted in time
+    early: float  # greeted while still outside
+    threshold: float
+
+
+def best_recall(
+    early: np.ndarray, window: np.ndarray, floor: float = -math.inf, also: np.ndarray | None = None
+) -> Best:
+    """The best share greeted in time (not earlier) over all thresholds from `floor` up, and the
+    early share there (the fewest, of thresholds as good); `also`: trials counted in time whatever
+    the threshold."""
     candidates = np.quantile(np.concatenate([early, window]), np.linspace(0.0, 1.0, 2001))
-    recalled = [float(np.mean((early <= thr) & (window > thr))) for thr in candidates]
-    i = int(np.argmax(recalled))
-    return recalled[i], float(np.mean(early > candidates[i]))
+    candidates = np.append(candidates[candidates >= floor], floor)
+    extra = np.zeros(len(early), dtype=bool) if also is None else also
+    scores = [
+        (float(np.mean(((early <= thr) & (window > thr)) | extra)), -float(np.mean(early > thr)), thr)
+        for thr in candidates
+    ]
+    recalled, fewer_early, thr = max(scores)  # the most in time; of those, the fewest early
+    return Best(recalled, -fewer_early, float(thr))
 
 
 # Passers-by, as the simulator draws them (firmware_sim/crowd.py): street_y + U(-1, 1.5) m, U(1.0, 1.6) m/s.
@@ -234,9 +253,10 @@ def bank(
 
 class StraightIn:
     """The GLRT of "walked straight in from the pavement, crossing at now + τ" against "a
-    passer-by, level with the door at now + τ′, in any lane, at any pace", for `oracle`'s radio."""
+    passer-by, level with the door at now + τ′, in any lane, at any pace", for `oracle`'s radio.
+    τ runs up to `latest` (1 s ahead); below 0 the test waits until the guest has been in a while."""
 
-    def __init__(self, oracle: Oracle) -> None:
+    def __init__(self, oracle: Oracle, latest: float = OFFSETS[-1]) -> None:
         self.oracle = oracle
         layout = oracle.layout
         self.guests = [straight_in(layout, left) for left in (True, False)]
@@ -246,7 +266,7 @@ class StraightIn:
             for speed in PASSER_SPEEDS
             for right in (True, False)
         ]
-        self.a1, self.b1 = bank(oracle, self.guests, OFFSETS)
+        self.a1, self.b1 = bank(oracle, self.guests, OFFSETS[OFFSETS <= latest])
         self.a0, self.b0 = bank(oracle, passers, PASSING)
 
     def statistic(self, levels: np.ndarray) -> np.ndarray:
@@ -271,34 +291,117 @@ class StraightIn:
         return self.statistic(levels), times[o.lookback - 1 :]
 
 
-def straight_in_recall(
-    oracle: Oracle, rng: np.random.Generator, trials: int, false_alarm: list[float]
-) -> list[tuple[float, float]]:
-    """For each share of passers-by named: guests who walk straight in greeted in time, and early."""
-    test = StraightIn(oracle)
+def passer_maxima(test: StraightIn, rng: np.random.Generator, trials: int) -> np.ndarray:
+    """The largest statistic of each of `trials` passers-by walking past the door."""
     chunk = max(1, CHUNK // 5)
     top = []
     for start in range(0, trials, chunk):  # each chunk of passers-by walks one lane at one pace
         lane = rng.uniform(-1.0, 1.5)
         speed = rng.uniform(1.0, 1.6)
-        path, at_door = passer(oracle.layout, lane, speed, bool(rng.integers(2)))
+        path, at_door = passer(test.oracle.layout, lane, speed, bool(rng.integers(2)))
         stat, _ = test.run(rng, path, at_door - 8.0, 16.0, min(chunk, trials - start))
         top.append(stat.max(axis=1))
-    passers = np.concatenate(top)
+    return np.concatenate(top)
+
+
+def straight_in_recall(
+    test: StraightIn, passers: np.ndarray, rng: np.random.Generator, trials: int, false_alarm: list[float]
+) -> list[tuple[float, float]]:
+    """For each share of `passers` (passer_maxima) named: guests who walk straight in greeted in
+    time, and early."""
+    oracle = test.oracle
+    chunk = max(1, CHUNK // 5)
     early, window = [], []
     for start in range(0, trials, chunk):
-        base, crossing = test.guests[int(rng.integers(2))]
-        phase = rng.uniform(0.0, oracle.step)  # a crossing falls anywhere within a look
-        path, c = [(t + phase, x, y) for t, x, y in base], crossing + phase
-        stat, ends = test.run(rng, path, c - 8.0, 11.5, min(chunk, trials - start))
+        path, c = test.guests[int(rng.integers(2))]
+        phase = rng.uniform(0.0, oracle.step)  # looks end anywhere against the crossing
+        stat, ends = test.run(rng, path, c - 8.0 + phase, 11.5, min(chunk, trials - start))
         early.append(stat[:, ends < c - 1.0].max(axis=1))
         window.append(stat[:, (ends >= c - 1.0) & (ends <= c + 3.0)].max(axis=1))
     e, w = np.concatenate(early), np.concatenate(window)
-    out = []
-    for a in false_alarm:
-        thr = float(np.quantile(passers, 1 - a))
-        out.append((float(np.mean((e <= thr) & (w > thr))), float(np.mean(e > thr))))
-    return out
+    return [best_recall(e, w, float(np.quantile(passers, 1 - a)))[:2] for a in false_alarm]
+
+
+PARTY_CHUNK = 50  # trials of each party drawn: the same members and paths, fresh radio
+
+
+class PartyTrials(NamedTuple):
+    """Per trial party: the largest statistic while nobody is in yet (more than 1 s before the
+    first crossing) and within the recall window, band by band (the party greeted on its first
+    band) and pooled (its bands' evidence that points in, added up); and which trials are one
+    guest alone who waited outside first (the straight-in test does not cover them)."""
+
+    early: np.ndarray
+    window: np.ndarray
+    pooled_early: np.ndarray
+    pooled_window: np.ndarray
+    alone_waiting: np.ndarray
+    looks: np.ndarray  # band by band, at each look within the window (trials × looks, -inf: none)
+    look_ends: np.ndarray  # … and when each ended, seconds after the first crossing (nan: none)
+
+    def latency(self, thr: float) -> float:
+        """Median seconds from the first crossing to the greet, of the parties greeted in time
+        band by band at `thr` (one guest alone who waited outside first not counted)."""
+        in_time = (self.early <= thr) & (self.window > thr)
+        first = np.argmax(self.looks[in_time] > thr, axis=1)
+        return float(np.median(self.look_ends[in_time, first])) if in_time.any() else math.nan
+
+
+def drawn_parties(oracle: Oracle, test: StraightIn, rng: np.random.Generator, trials: int) -> PartyTrials:
+    """Parties drawn as the scenario draws them (firmware_sim/scenario.party_members), each band
+    tested by `test` on its own radio, as in the simulator.
+
+    A member who waits outside while the others go in is left out: they cross long after the
+    window, and the oracle is spared the chance they give it to greet early.
+    """
+    layout = oracle.layout
+    draw = random.Random(int(rng.integers(2**32)))
+    ident = iter(range(1 << 62))
+
+    def band() -> BandFirmware:
+        return BandFirmware(next(ident).to_bytes(8, "big"))
+
+    cols: list[list[np.ndarray]] = [[], [], [], [], [], [], []]
+    width = math.ceil(4.0 / oracle.step) + 1  # looks that can end within the window
+    for start in range(0, trials, PARTY_CHUNK):
+        n = min(PARTY_CHUNK, trials - start)
+        members = party_members("p", 0.0, oracle.scenario.crowd, layout, draw, band)
+        walking = [m for m in members if m.door_crossing is not None and not _waits(m)]
+        if not walking:  # one guest, who waits outside first
+            never = np.full(n, -1e12)  # (finite: quantiles of ±inf are NaN)
+            none = (np.full((n, width), -np.inf), np.full((n, width), np.nan))
+            for col, v in zip(cols, (never, never, never, never, np.ones(n, dtype=bool), *none), strict=True):
+                col.append(v)
+            continue
+        c = min(m.door_crossing for m in walking if m.door_crossing is not None)
+        phase = draw.uniform(0.0, oracle.step)  # looks end anywhere against the crossing
+        top, pooled = np.full((n, 1), -np.inf), np.zeros((n, 1))
+        ends = np.empty(0)
+        for m in walking:
+            if m.door_crossing is not None and m.door_crossing > c + 5.0:
+                continue  # trickling in minutes later: not this window's business
+            stat, ends = test.run(rng, m.path, c - 8.0 + phase, 11.5, n)
+            top, pooled = np.maximum(top, stat), pooled + np.maximum(stat, 0.0)
+        before, within = ends < c - 1.0, (ends >= c - 1.0) & (ends <= c + 3.0)
+        values = (top[:, before], top[:, within], pooled[:, before], pooled[:, within])
+        for col, v in zip(cols, values, strict=False):
+            col.append(v.max(axis=1))
+        cols[4].append(np.zeros(n, dtype=bool))
+        looks, look_ends = np.full((n, width), -np.inf), np.full((n, width), np.nan)
+        k = int(within.sum())
+        looks[:, :k], look_ends[:, :k] = top[:, within], ends[within] - c
+        cols[5].append(looks)
+        cols[6].append(look_ends)
+    return PartyTrials(*(np.concatenate(col) for col in cols))
+
+
+def _waits(person: Person) -> bool:
+    """Stands still outside the door for a while before going in (crowd.arriving_guest's wait_outside)."""
+    c = person.door_crossing
+    return c is not None and any(
+        t1 - t0 > 1.0 and (x0, y0) == (x1, y1) and t1 < c
+        for (t0, x0, y0), (t1, x1, y1) in itertools.pairwise(person.path)
+    )
 
 
 def main() -> int:
@@ -319,6 +422,13 @@ def main() -> int:
     parser.add_argument("--lookback", type=float, default=8.0, help="seconds of windows the oracle weighs")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--latest",
+        type=float,
+        default=float(OFFSETS[-1]),
+        help="straight in: the latest crossing tested, seconds from now (%(default)s: a second ahead;"
+        " -2: only guests in for 2 s or more)",
+    )
+    parser.add_argument(
         "--alive",
         action="store_true",
         help="a gateway that dies in a scenario counts as alive (before it dies)",
@@ -333,22 +443,38 @@ def main() -> int:
     shares = [f"{a:.1%}" for a in args.false_alarm]
     cols = [f"straight in, {a} of passers named" for a in shares] + ["wait first, best"]
     cols += [f"wait first, {a} of waiters named" for a in shares]
+    cols += [f"parties as drawn, {a} of passers named" for a in shares]
+    cols = [c + " (in time / early / p50)" if c.startswith("parties") else c for c in cols]
+    cols += [f"parties, bands pooled, {shares[0]}"]
     print("| scenario | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
     for name in args.scenarios:
         oracle = Oracle(name, layout, args.lookback, faults=not args.alive)
-        straight = straight_in_recall(oracle, rng, args.trials, args.false_alarm)
+        test = StraightIn(oracle, args.latest)
+        passers = passer_maxima(test, rng, args.trials)
+        straight = straight_in_recall(test, passers, rng, args.trials, args.false_alarm)
         top = waiters(oracle, rng, args.trials, args.stand)
         early, window = parties(oracle, rng, args.trials, oracle.scenario.crowd.wait_outside)
-        recall, too_soon = best_recall(early, window)
+        recall, too_soon, _ = best_recall(early, window)
         named = [float(np.mean(window > np.quantile(top, 1 - a))) for a in args.false_alarm]
+        drawn = drawn_parties(oracle, test, rng, args.trials)
+        # One guest alone who waits outside first: in time as often as the wait-first test at its best.
+        also = drawn.alone_waiting & (rng.uniform(size=len(drawn.alone_waiting)) < recall)
+        floors = [float(np.quantile(passers, 1 - a)) for a in args.false_alarm]
+        whole = [best_recall(drawn.early, drawn.window, f, also) for f in floors]
+        p50 = [drawn.latency(thr) for _, _, thr in whole]
+        pooled = best_recall(drawn.pooled_early, drawn.pooled_window, floors[0], also)
         row = [f"{r:.1%} / {e:.1%}" for r, e in straight] + [f"{recall:.1%} / {too_soon:.1%}"]
         row += [f"{v:.1%}" for v in named]
+        row += [f"{r:.1%} / {e:.1%} / {lat:.2f} s" for (r, e, _), lat in zip(whole, p50, strict=True)]
+        row += [f"{pooled[0]:.1%} / {pooled[1]:.1%}"]
         print(f"| {name} | " + " | ".join(row) + " |", flush=True)
     print(
-        "\nOne person on their own. Cells a / b: greeted in time (1 s before to 3 s after crossing the"
-        " door) / greeted early (still outside). Wait first, best: at the threshold that greets most"
-        " in time."
+        "\nOne person on their own, but for the last columns: the scenario's parties as it draws them,"
+        " greeted on their first band (each band's radio its own), or on their bands' evidence"
+        " added up (pooled; only passers-by on their own to tell it from). Cells a / b: greeted in time (1 s"
+        " before to 3 s after crossing the door) / greeted early (still outside). Wait first, best:"
+        " at the threshold that greets most in time."
     )
     return 0
 
