@@ -93,3 +93,24 @@ def test_standing_inside_a_while_reads_inside_and_waiting_outside_reads_outside(
     assert inside is not None and outside is not None
     assert inside.inside > THRESHOLD / 2
     assert outside.inside < -1.0  # where parties wait for friends: not inside, whatever comes next
+
+
+def test_crossed_a_while_ago_reads_high_only_once_the_guest_has_been_in_that_long() -> None:
+    test = _test()
+    late = {}
+    for since in (0.5, 2.5):
+        scores = test.scores(_windows(GUEST, CROSSING + since), CROSSING + since)
+        assert scores is not None
+        late[since] = scores.crossed_llr(2.0)
+        assert late[since] <= scores.walked_in_llr  # a narrower question than "walking in"
+    assert late[2.5] > THRESHOLD
+    assert late[0.5] < late[2.5] - 3.0
+
+
+def test_a_passer_by_never_reads_as_crossed_a_while_ago() -> None:
+    test = _test()
+    for lane in (-1.0, 0.5, 1.5):
+        passer = [(0.0, -12.0, lane), (20.0, 14.0, lane)]
+        for now in np.arange(8.0, 14.0, 0.5):  # level with the door at ~9.2 s, and after
+            scores = test.scores(_windows(passer, float(now)), float(now))
+            assert scores is not None and scores.crossed_llr(2.0) < 0, (lane, now)

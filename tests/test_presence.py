@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -208,8 +209,10 @@ def test_the_door_test_greets_a_guest_walking_in_sooner_than_the_track_alone() -
 def test_a_track_arrival_the_door_test_contradicts_waits_until_the_track_has_held_it() -> None:
     path = line((-8.0, 0.0), (0.0, 1.2), 12) + line((0.0, 1.2), (0.3, 3.0), 6) + [(0.3, 3.0)] * 12
     greeted = {}
-    for agree in (None, 100.0):  # 100: the door test never agrees, nor passes on its own
-        config = PresenceConfig(door_test_llr=100.0, door_agree_llr=agree, track_hold=2.0)
+    for agree in (None, 100.0):  # 100: the door test never agrees, nor passes on its own (either look)
+        config = PresenceConfig(
+            door_test_llr=100.0, door_settled_llr=None, door_agree_llr=agree, track_hold=2.0
+        )
         engine = PresenceEngine(ROLES, config, models={"bistro": MODEL})
         arrived = [e for e in follow(engine, path) if e.kind == "arrived"]
         assert len(arrived) == 1
@@ -236,3 +239,17 @@ def test_an_arrival_dwell_greets_once_and_later() -> None:
         assert len(arrived) == 1
         greeted.append(arrived[0].at)
     assert greeted[1] >= greeted[0] + 0.5
+
+
+def test_a_guest_the_track_doubts_is_greeted_by_the_later_surer_look_at_the_door() -> None:
+    path = line((-8.0, 0.0), (0.0, 1.2), 12) + line((0.0, 1.2), (0.3, 3.0), 6) + [(0.3, 3.0)] * 12
+    crossing = next(i for i, (_, y) in enumerate(path) if y >= 2.0) * 0.5
+    # Neither the track (it would need P = 1) nor the quick look (bar 100) ever greets here.
+    doubting = PresenceConfig(p_enter=1.0, door_test_llr=100.0, door_settled_llr=None, door_settled_p=0.0)
+    engine = PresenceEngine(ROLES, doubting, models={"bistro": MODEL})
+    assert not [e for e in follow(engine, path) if e.kind == "arrived"]
+    settled = dataclasses.replace(doubting, door_settled_llr=3.0, door_settled_s=2.0)
+    engine = PresenceEngine(ROLES, settled, models={"bistro": MODEL})
+    arrived = [e for e in follow(engine, path) if e.kind == "arrived"]
+    assert len(arrived) == 1
+    assert crossing + 1.5 <= arrived[0].at - T0 <= crossing + 3.0  # in the test's eyes, 2 s in

@@ -81,23 +81,26 @@ def _at(path: Path, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
 
 @dataclass(frozen=True, slots=True)
 class Scores:
-    """The best log-likelihood of each hypothesis: walking in (crossing up to a second from now),
-    walked in already (crossed by now), still outside, inside a while."""
+    """The best log-likelihood of each hypothesis: walked in, crossing the door at now + τ (one
+    for each τ of CROSSINGS), still outside, inside a while."""
 
-    walked_in: float
-    crossed: float
+    by_crossing: np.ndarray
     outside: float
     stayed_in: float
 
     @property
     def walked_in_llr(self) -> float:
         """Walking in (crossing up to a second from now) against still outside."""
-        return self.walked_in - self.outside
+        return float(self.by_crossing.max()) - self.outside
+
+    def crossed_llr(self, ago: float) -> float:
+        """Crossed the door at least `ago` seconds ago (at most 3) against still outside."""
+        return float(self.by_crossing[CROSSINGS <= -min(ago, 3.0)].max()) - self.outside
 
     @property
     def inside(self) -> float:
         """Inside by now (crossed lately or standing inside a while) against still outside."""
-        return max(self.crossed, self.stayed_in) - self.outside
+        return max(self.crossed_llr(0.0), self.stayed_in - self.outside)
 
 
 class DoorTest:
@@ -145,7 +148,6 @@ class DoorTest:
                     path = _walk([at(into, side * 20), at(into, -side * 20)], speed=speed)
                     outs.append((path, 20.0 / speed))
         self.mu1 = self._means(model, exponent, body_db, ins, CROSSINGS, rel)
-        self.crossed_rows = np.tile(CROSSINGS <= 0, len(ins))  # rows of mu1 whose crossing is past
         self.mu0 = self._means(model, exponent, body_db, outs, PASSING, rel)
         self.mu_stay = self._means(model, exponent, body_db, stays, PASSING, rel)
 
@@ -200,5 +202,5 @@ class DoorTest:
                 ll -= 0.5 * np.sum((r @ inv) * r, axis=1)
         if not used:
             return None
-        crossed = float(ll1[self.crossed_rows].max())
-        return Scores(float(ll1.max()), crossed, float(ll0.max()), float(lls.max()))
+        by_crossing = ll1.reshape(-1, len(CROSSINGS)).max(axis=0)  # rows: each path at each τ
+        return Scores(by_crossing, float(ll0.max()), float(lls.max()))

@@ -80,6 +80,13 @@ class PresenceConfig:
     # unless the track holds the band inside for track_hold seconds. None: the track alone decides.
     door_agree_llr: float | None = 2.0
     track_hold: float = 2.0
+    # A later, surer look: "crossed the door at least door_settled_s ago" beats still outside by
+    # door_settled_llr. A passer-by fits "crossing now" for a moment, rarely "crossed 2 s ago", so
+    # the bar is lower, and it is asked even when the track, in deep shadowing, still doubts
+    # (P ≥ door_settled_p). None: not asked.
+    door_settled_llr: float | None = 3.0
+    door_settled_s: float = 2.0
+    door_settled_p: float = 0.01
     forget_after: float = 30.0  # seconds unheard before a band's state is dropped
 
 
@@ -295,12 +302,17 @@ class PresenceEngine:
         events: list[PresenceEvent] = []
         if not band.arrived:
             walked_in, agrees = False, True
-            if cfg.door_test and p >= cfg.door_test_p and (p < cfg.p_enter or cfg.door_agree_llr is not None):
+            testing = p >= cfg.door_test_p and (p < cfg.p_enter or cfg.door_agree_llr is not None)
+            settling = cfg.door_settled_llr is not None and p >= cfg.door_settled_p
+            if cfg.door_test and (testing or settling):
                 door = self._door(venue)
                 scores = door.scores(band.windows, t) if door is not None else None
                 if scores is not None:  # (None: no opinion, the track decides alone)
                     llr = scores.walked_in_llr
-                    walked_in = llr >= cfg.door_test_llr
+                    walked_in = testing and llr >= cfg.door_test_llr
+                    if not walked_in and settling and cfg.door_settled_llr is not None:
+                        llr = scores.crossed_llr(cfg.door_settled_s)
+                        walked_in = llr >= cfg.door_settled_llr
                     agrees = cfg.door_agree_llr is None or scores.inside >= cfg.door_agree_llr
                     if walked_in and p < cfg.p_enter:
                         # The track's odds times the door test's likelihood ratio (not independent
