@@ -10,7 +10,9 @@ shadowing's correlation over time: a link that was already shadowed before the d
 shadowed, not as a move. The grid track (grid.py) weighs filtered levels step by step and must
 discount them for repeating themselves; this test does not, and so is sure sooner on the same
 evidence. The same windows also check the track's own arrivals: "inside by now" (crossed the door
-already, or standing inside a while) against "still outside" (`Scores.inside`).
+already, or standing inside a while) against "still outside" (`Scores.inside`); and a later
+question with a lower bar, crossed at least 2 s ago against still outside
+(`Scores.crossed_llr`), a shape no passer-by makes.
 
 What it assumes of a venue, beyond its plan: the pavement runs about 2 m outside the door line
 (as the calibration walk's route does), people walk at about 1.3 m/s, a body between band and

@@ -5,7 +5,8 @@ inside) is decided here, one sighting at a time: a Kalman filter per band and ga
 (kalman.py) and a track over the plan that fuses every gateway (grid.py). A band has *arrived*
 when the track puts it inside with probability `p_enter` and the door test (door_test.py) finds
 it inside by now (or the track holds it there `track_hold` seconds), or sooner, when the door
-test finds it walked in; it is gone again below `p_leave` for `leave_s`. A venue without a model
+test finds it walked in, or when the door test finds it has been inside a while even though the
+track still doubts; it is gone again below `p_leave` for `leave_s`. A venue without a model
 falls back to the role rule, a batch at a time (role_rule.py). Either way the door link's Kalman
 rate gives *approaching* and its ETA.
 """
