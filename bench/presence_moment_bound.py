@@ -1,6 +1,7 @@
 """When someone goes in is never known in advance: how well could *any* engine greet them in time?
 
     uv run python bench/presence_moment_bound.py                 # the hard scenarios, the bistro
+    uv run python bench/presence_moment_bound.py --latest -2     # an oracle that waits 2 s
     uv run python bench/presence_moment_bound.py --add door-c=0.3,3.9:door   # what another gateway buys
 
 presence_bound.py compares two fully known paths at a known moment. A real engine does not know
@@ -16,24 +17,28 @@ every live gateway's windows and greets when "went in" beats "stayed outside" by
 (a generalised likelihood-ratio test, maximised over the unknowns):
 
 - **straight in**: "walked along the pavement from either side and in to the host stand,
-  crossing the door at now + τ" (τ from 3 s ago to 1 s ahead) against "a passer-by, level with
-  the door at now + τ′, in any lane of the pavement, at any pace"; the threshold names at most
-  `--false-alarm` of passers-by (drawn as the simulator draws them);
+  crossing the door at now + τ" (τ from 3 s ago to 1 s ahead, or only to `--latest`) against
+  "a passer-by, level with the door at now + τ′, in any lane of the pavement, at any pace"; the
+  threshold names at most `--false-alarm` of passers-by (drawn as the simulator draws them);
 - **wait first**: "stood at the waiting spot outside the door, then walked in, crossing at now + τ"
   against "still standing there". Greeted while still outside is *early*, after 3 s *late*; the
   best threshold over both is the "best" column. Against **waiters** (booked people who stand
   `--stand` seconds and walk on; a name shown for one is a wrong-guest greet): the share greeted
   in time with at most `--false-alarm` of waiters ever named.
 
-All of it is for one person on their own. The evaluation greets a party on its first band to
-arrive, and in the simulator every band's shadowing is its own, so a party of several gets
-several chances (in a real group, walking together, the shadowing is partly shared). Scored as
-the evaluation scores (in time: from 1 s before to 3 s after crossing the door line).
+- **parties as drawn**: whole reservations as the scenario draws them (scenario.party_members),
+  each band through the straight-in test on its own radio, the party greeted on its first band
+  as the evaluation greets it, or on its bands' evidence added up ("pooled"); with the greet's
+  p50. In the simulator every band's shadowing is its own, so a party of several gets several
+  chances (in a real group, walking together, the shadowing is partly shared).
+
+Scored as the evaluation scores (in time: from 1 s before to 3 s after crossing the door line;
+the looks end anywhere against the crossing).
 
 A detector this well informed is an estimate of the best any engine could do, not a proof: a
 cleverer test than the GLRT might do a little better, and an engine that knows less (where
 people stand and walk, the shadowing's law) does worse. A gateway that dies in a scenario counts
-as dead all evening (`--alive`: as alive). The four hard scenarios take about a minute.
+as dead all evening (`--alive`: as alive). The four hard scenarios take a few minutes.
 """
 
 from __future__ import annotations
