@@ -366,17 +366,16 @@ def drawn_parties(oracle: Oracle, test: StraightIn, rng: np.random.Generator, tr
     def band() -> BandFirmware:
         return BandFirmware(next(ident).to_bytes(8, "big"))
 
-    cols: list[list[np.ndarray]] = [[], [], [], [], [], [], []]
+    chunks: list[PartyTrials] = []
     width = math.ceil(4.0 / oracle.step) + 1  # looks that can end within the window
     for start in range(0, trials, PARTY_CHUNK):
         n = min(PARTY_CHUNK, trials - start)
         members = party_members("p", 0.0, oracle.scenario.crowd, layout, draw, band)
         walking = [m for m in members if m.door_crossing is not None and not _waits(m)]
+        looks, look_ends = np.full((n, width), -np.inf), np.full((n, width), np.nan)
         if not walking:  # one guest, who waits outside first
             never = np.full(n, -1e12)  # (finite: quantiles of ±inf are NaN)
-            none = (np.full((n, width), -np.inf), np.full((n, width), np.nan))
-            for col, v in zip(cols, (never, never, never, never, np.ones(n, dtype=bool), *none), strict=True):
-                col.append(v)
+            chunks.append(PartyTrials(never, never, never, never, np.ones(n, dtype=bool), looks, look_ends))
             continue
         c = min(m.door_crossing for m in walking if m.door_crossing is not None)
         phase = draw.uniform(0.0, oracle.step)  # looks end anywhere against the crossing
@@ -388,16 +387,20 @@ def drawn_parties(oracle: Oracle, test: StraightIn, rng: np.random.Generator, tr
             stat, ends = test.run(rng, m.path, c - 8.0 + phase, 11.5, n)
             top, pooled = np.maximum(top, stat), pooled + np.maximum(stat, 0.0)
         before, within = ends < c - 1.0, (ends >= c - 1.0) & (ends <= c + 3.0)
-        values = (top[:, before], top[:, within], pooled[:, before], pooled[:, within])
-        for col, v in zip(cols, values, strict=False):
-            col.append(v.max(axis=1))
-        cols[4].append(np.zeros(n, dtype=bool))
-        looks, look_ends = np.full((n, width), -np.inf), np.full((n, width), np.nan)
         k = int(within.sum())
         looks[:, :k], look_ends[:, :k] = top[:, within], ends[within] - c
-        cols[5].append(looks)
-        cols[6].append(look_ends)
-    return PartyTrials(*(np.concatenate(col) for col in cols))
+        chunks.append(
+            PartyTrials(
+                top[:, before].max(axis=1),
+                top[:, within].max(axis=1),
+                pooled[:, before].max(axis=1),
+                pooled[:, within].max(axis=1),
+                np.zeros(n, dtype=bool),
+                looks,
+                look_ends,
+            )
+        )
+    return PartyTrials(*(np.concatenate(column) for column in zip(*chunks, strict=True)))
 
 
 def _waits(person: Person) -> bool:

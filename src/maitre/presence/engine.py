@@ -304,16 +304,16 @@ class PresenceEngine:
         if not band.arrived:
             walked_in, agrees = False, True
             testing = p >= cfg.door_test_p and (p < cfg.p_enter or cfg.door_agree_llr is not None)
-            settling = cfg.door_settled_llr is not None and p >= cfg.door_settled_p
-            if cfg.door_test and (testing or settling):
+            settled_bar = cfg.door_settled_llr if p >= cfg.door_settled_p else None  # the later look
+            if cfg.door_test and (testing or settled_bar is not None):
                 door = self._door(venue)
                 scores = door.scores(band.windows, t) if door is not None else None
                 if scores is not None:  # (None: no opinion, the track decides alone)
                     llr = scores.walked_in_llr
                     walked_in = testing and llr >= cfg.door_test_llr
-                    if not walked_in and settling and cfg.door_settled_llr is not None:
+                    if not walked_in and settled_bar is not None:
                         llr = scores.crossed_llr(cfg.door_settled_s)
-                        walked_in = llr >= cfg.door_settled_llr
+                        walked_in = llr >= settled_bar
                     agrees = cfg.door_agree_llr is None or scores.inside >= cfg.door_agree_llr
                     if walked_in and p < cfg.p_enter:
                         # The track's odds times the door test's likelihood ratio (not independent
