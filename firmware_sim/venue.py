@@ -133,6 +133,18 @@ def bistro_layout(venue: str = "bistro") -> Layout:
     )
 
 
+def bistro_lintel_layout(venue: str = "bistro") -> Layout:
+    """The bistro with a sixth gateway over the door, on the lintel outside: for the roughest radio.
+
+    Everyone who goes in walks right under it, so the door test (maitre/presence/door_test.py)
+    becomes sure enough to have the last word on every greeting (PresenceConfig.overhead_m);
+    docs/presence.md, "A gateway over the door", has its numbers.
+    """
+    base = bistro_layout(venue)
+    lintel = GatewayPlacement(name="lintel", x=0.0, y=1.9, role="approach")
+    return msgspec.structs.replace(base, gateways=[*base.gateways, lintel])
+
+
 def bistro_facade_layout(venue: str = "bistro") -> Layout:
     """The same bistro with the gateways of the first installations: around the door, not on the stand.
 
@@ -169,7 +181,11 @@ def bistro_facade_layout(venue: str = "bistro") -> Layout:
     )
 
 
-LAYOUTS = {"bistro": bistro_layout, "bistro-facade": bistro_facade_layout}
+LAYOUTS = {
+    "bistro": bistro_layout,
+    "bistro-lintel": bistro_lintel_layout,
+    "bistro-facade": bistro_facade_layout,
+}
 
 
 def named_layout(name: str, venue: str = "bistro") -> Layout:

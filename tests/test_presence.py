@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import create_engine
 
-from firmware_sim.venue import bistro_layout, presence_model
+from firmware_sim.venue import bistro_layout, named_layout, presence_model
 from maitre.config import Settings
 from maitre.presence import PresenceConfig, PresenceEngine, PresenceEvent
 from maitre.service import VenueService
@@ -218,6 +218,27 @@ def test_a_track_arrival_the_door_test_contradicts_waits_until_the_track_has_hel
         assert len(arrived) == 1
         greeted[agree] = arrived[0].at
     assert greeted[100.0] - greeted[None] >= 2.0 - 1e-6
+
+
+def test_with_a_gateway_over_the_door_the_track_holding_a_band_inside_is_not_enough() -> None:
+    path = line((-8.0, 0.0), (0.0, 1.2), 12) + line((0.0, 1.2), (0.3, 3.0), 6) + [(0.3, 3.0)] * 12
+    over_door = presence_model(named_layout("bistro-lintel"))
+    # A door test that never backs the track: held 2 s, the track greets alone, but not under a
+    # gateway over the door.
+    doubting = PresenceConfig(
+        door_test_llr=100.0, door_settled_llr=None, door_agree_llr=100.0, overhead_agree_llr=100.0
+    )
+    for model, greets in ((MODEL, 1), (over_door, 0)):
+        engine = PresenceEngine(ROLES, doubting, models={"bistro": model})
+        assert len([e for e in follow(engine, path) if e.kind == "arrived"]) == greets
+    # With its bar as shipped, the door test backs a guest walking straight in.
+    shipped = dataclasses.replace(doubting, overhead_agree_llr=3.5)
+    engine = PresenceEngine(ROLES, shipped, models={"bistro": over_door})
+    assert len([e for e in follow(engine, path) if e.kind == "arrived"]) == 1
+    # overhead_m=None: no gateway counts as over the door, and the track's hold greets again.
+    nowhere = dataclasses.replace(doubting, overhead_m=None)
+    engine = PresenceEngine(ROLES, nowhere, models={"bistro": over_door})
+    assert len([e for e in follow(engine, path) if e.kind == "arrived"]) == 1
 
 
 def test_arrival_settings_reach_the_service_engine_and_a_certainty_that_never_greets_is_refused() -> None:

@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument(
         "--layout",
         help="evaluate in this layout instead of the scenario's own: bistro (the default), "
-        "bistro-facade (the first installations' gateway placement) or a layout JSON file",
+        "bistro-lintel (a sixth gateway over the door), bistro-facade (the first installations' "
+        "gateway placement) or a layout JSON file",
     )
     evaluate.add_argument(
         "--calibrate",

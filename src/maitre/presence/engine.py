@@ -6,7 +6,8 @@ inside) is decided here, one sighting at a time: a Kalman filter per band and ga
 when the track puts it inside with probability `p_enter` and the door test (door_test.py) finds
 it inside by now (or the track holds it there `track_hold` seconds), or sooner, when the door
 test finds it walked in, or when the door test finds it has been inside a while even though the
-track still doubts; it is gone again below `p_leave` for `leave_s`. A venue without a model
+track still doubts; it is gone again below `p_leave` for `leave_s`. Where a gateway hangs over the
+door, the door test has the last word: the track holding a band inside is not enough. A venue without a model
 falls back to the role rule, a batch at a time (role_rule.py). Either way the door link's Kalman
 rate gives *approaching* and its ETA.
 """
@@ -88,6 +89,12 @@ class PresenceConfig:
     door_settled_llr: float | None = 3.0
     door_settled_s: float = 2.0
     door_settled_p: float = 0.01
+    # A gateway over the door (within overhead_m of its middle, as on the lintel) makes the door
+    # test sure enough to have the last word: the track's arrivals need inside by now to beat
+    # still outside by overhead_agree_llr, and the track holding a band inside is not enough.
+    # None: no gateway counts as over the door.
+    overhead_m: float | None = 0.5
+    overhead_agree_llr: float = 3.5
     forget_after: float = 30.0  # seconds unheard before a band's state is dropped
 
 
@@ -163,6 +170,7 @@ class PresenceEngine:
         self.models: Mapping[str, VenueModel] = models if models is not None else {}
         self._grids: dict[str, tuple[VenueModel, VenueGrid]] = {}
         self._doors: dict[str, tuple[VenueModel, DoorTest | None]] = {}
+        self._overhead: dict[str, tuple[VenueModel, bool]] = {}
         self._bands: dict[tuple[str, str], _Band] = {}  # venues with a model
         self._rules: dict[str, RoleRule] = {}  # venues without: the role rule, a batch at a time
         # Loaded now, not on the first batch: the role rule's compiled loop takes a moment to load.
@@ -278,6 +286,19 @@ class PresenceEngine:
             cached = self._doors[venue] = (model, test)
         return cached[1]
 
+    def _over_door(self, venue: str) -> bool:
+        """Whether the venue's plan hangs a gateway over its door (config.overhead_m)."""
+        model = self.models[venue]
+        cached = self._overhead.get(venue)
+        if cached is None or cached[0] is not model:
+            reach = self.config.overhead_m
+            dx, dy = model.door
+            over = reach is not None and any(
+                math.hypot(x - dx, y - dy) <= reach for x, y in model.gateways.values()
+            )
+            cached = self._overhead[venue] = (model, over)
+        return cached[1]
+
     def _decide(self, venue: str, s: Sighting, band: _Band) -> list[PresenceEvent]:
         cfg = self.config
         t = s.t
@@ -303,7 +324,9 @@ class PresenceEngine:
         events: list[PresenceEvent] = []
         if not band.arrived:
             walked_in, agrees = False, True
-            testing = p >= cfg.door_test_p and (p < cfg.p_enter or cfg.door_agree_llr is not None)
+            over_door = cfg.door_test and self._over_door(venue)
+            checks = cfg.door_agree_llr is not None or over_door  # (the track's own arrivals too)
+            testing = p >= cfg.door_test_p and (p < cfg.p_enter or checks)
             settled_bar = cfg.door_settled_llr if p >= cfg.door_settled_p else None  # the later look
             if cfg.door_test and (testing or settled_bar is not None):
                 door = self._door(venue)
@@ -314,7 +337,10 @@ class PresenceEngine:
                     if not walked_in and settled_bar is not None:
                         llr = scores.crossed_llr(cfg.door_settled_s)
                         walked_in = llr >= settled_bar
-                    agrees = cfg.door_agree_llr is None or scores.inside >= cfg.door_agree_llr
+                    if over_door:
+                        agrees = scores.inside >= cfg.overhead_agree_llr
+                    else:
+                        agrees = cfg.door_agree_llr is None or scores.inside >= cfg.door_agree_llr
                     if walked_in and p < cfg.p_enter:
                         # The track's odds times the door test's likelihood ratio (not independent
                         # evidence, so this overstates it a little; it is what the host is shown).
@@ -323,7 +349,7 @@ class PresenceEngine:
                 if band.inside_since is None:
                     band.inside_since = t
                 held = t - band.inside_since
-                sure = walked_in or agrees or held >= cfg.track_hold
+                sure = walked_in or agrees or (not over_door and held >= cfg.track_hold)
                 if sure and held >= cfg.track_dwell:
                     band.arrived = True
                     band.windows.clear()  # kept for the door test only until it arrives
