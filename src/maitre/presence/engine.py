@@ -6,10 +6,10 @@ inside) is decided here, one sighting at a time: a Kalman filter per band and ga
 when the track puts it inside with probability `p_enter` and the door test (door_test.py) finds
 it inside by now (or the track holds it there `track_hold` seconds), or sooner, when the door
 test finds it walked in, or when the door test finds it has been inside a while even though the
-track still doubts; it is gone again below `p_leave` for `leave_s`. Where a gateway hangs over the
-door, the door test has the last word: the track holding a band inside is not enough. A venue without a model
-falls back to the role rule, a batch at a time (role_rule.py). Either way the door link's Kalman
-rate gives *approaching* and its ETA.
+track still doubts; it is gone again below `p_leave` for `leave_s`. Where a gateway hangs over
+the door, the door test has the last word: the track holding a band inside is not enough. A
+venue without a model falls back to the role rule, a batch at a time (role_rule.py). Either way
+the door link's Kalman rate gives *approaching* and its ETA.
 """
 
 from __future__ import annotations
@@ -169,8 +169,7 @@ class PresenceEngine:
         self.roles = roles
         self.models: Mapping[str, VenueModel] = models if models is not None else {}
         self._grids: dict[str, tuple[VenueModel, VenueGrid]] = {}
-        self._doors: dict[str, tuple[VenueModel, DoorTest | None]] = {}
-        self._overhead: dict[str, tuple[VenueModel, bool]] = {}
+        self._doors: dict[str, tuple[VenueModel, DoorTest | None, bool]] = {}
         self._bands: dict[tuple[str, str], _Band] = {}  # venues with a model
         self._rules: dict[str, RoleRule] = {}  # venues without: the role rule, a batch at a time
         # Loaded now, not on the first batch: the role rule's compiled loop takes a moment to load.
@@ -269,8 +268,9 @@ class PresenceEngine:
             )
         return cached[1]
 
-    def _door(self, venue: str) -> DoorTest | None:
-        """The venue's door test; None when its plan does not say which side of the door is inside."""
+    def _door(self, venue: str) -> tuple[DoorTest | None, bool]:
+        """The venue's door test (None when its plan does not say which side of the door is inside),
+        and whether the plan hangs a gateway over the door (config.overhead_m)."""
         model = self.models[venue]
         cached = self._doors.get(venue)
         if cached is None or cached[0] is not model:
@@ -283,21 +283,12 @@ class PresenceEngine:
                 test = None
             else:
                 test = DoorTest(model, way_in, self.config.path_loss_exponent, self._grid(venue).sigma)
-            cached = self._doors[venue] = (model, test)
-        return cached[1]
-
-    def _over_door(self, venue: str) -> bool:
-        """Whether the venue's plan hangs a gateway over its door (config.overhead_m)."""
-        model = self.models[venue]
-        cached = self._overhead.get(venue)
-        if cached is None or cached[0] is not model:
-            reach = self.config.overhead_m
-            dx, dy = model.door
-            over = reach is not None and any(
-                math.hypot(x - dx, y - dy) <= reach for x, y in model.gateways.values()
+            reach, (dx, dy) = self.config.overhead_m, model.door
+            over = test is not None and any(
+                reach is not None and math.hypot(x - dx, y - dy) <= reach for x, y in model.gateways.values()
             )
-            cached = self._overhead[venue] = (model, over)
-        return cached[1]
+            cached = self._doors[venue] = (model, test, over)
+        return cached[1], cached[2]
 
     def _decide(self, venue: str, s: Sighting, band: _Band) -> list[PresenceEvent]:
         cfg = self.config
@@ -324,13 +315,12 @@ class PresenceEngine:
         events: list[PresenceEvent] = []
         if not band.arrived:
             walked_in, agrees = False, True
-            over_door = cfg.door_test and self._over_door(venue)
+            door, over_door = self._door(venue) if cfg.door_test else (None, False)
             checks = cfg.door_agree_llr is not None or over_door  # (the track's own arrivals too)
             testing = p >= cfg.door_test_p and (p < cfg.p_enter or checks)
             settled_bar = cfg.door_settled_llr if p >= cfg.door_settled_p else None  # the later look
-            if cfg.door_test and (testing or settled_bar is not None):
-                door = self._door(venue)
-                scores = door.scores(band.windows, t) if door is not None else None
+            if door is not None and (testing or settled_bar is not None):
+                scores = door.scores(band.windows, t)
                 if scores is not None:  # (None: no opinion, the track decides alone)
                     llr = scores.walked_in_llr
                     walked_in = testing and llr >= cfg.door_test_llr
