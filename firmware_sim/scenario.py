@@ -40,6 +40,10 @@ class CrowdSpec(msgspec.Struct, frozen=True):
     staff: int = 2
 
 
+class ScenarioError(ValueError):
+    """A scenario that cannot be run as written (the message says why)."""
+
+
 class GatewayFault(msgspec.Struct, frozen=True):
     gateway: str
     dies_at: float  # seconds into the run
@@ -146,6 +150,13 @@ def party_members(
 def build(scenario: Scenario, epoch: float = 1_795_000_000.0) -> Evening:
     """Place the scenario's crowd into a fresh air; same seed, same evening."""
     layout = named_layout(scenario.layout)
+    names = {g.name for g in layout.gateways}
+    for fault in scenario.faults:
+        if fault.gateway not in names:  # it would silently never die
+            raise ScenarioError(
+                f"scenario {scenario.name!r}: a fault names gateway {fault.gateway!r}, but layout "
+                f"{scenario.layout!r} has {sorted(names)}"
+            )
     rng = random.Random(scenario.seed)
     air = Air(layout, radio_model(scenario.radio), seed=scenario.seed, epoch=epoch)
     c = scenario.crowd

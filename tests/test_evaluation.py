@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import msgspec
 import pytest
 
-from firmware_sim.scenario import CrowdSpec, RadioSpec, Scenario, load_scenario
+from firmware_sim.scenario import (
+    CrowdSpec,
+    GatewayFault,
+    RadioSpec,
+    Scenario,
+    ScenarioError,
+    build,
+    load_scenario,
+)
 from maitre.cli import main
 from maitre.evaluation.runner import evaluate, with_seed_offset
 
@@ -34,6 +45,23 @@ def test_engine_greets_every_party_once_and_no_passer_by() -> None:
 def test_shipped_scenarios_load() -> None:
     for name in ("easy", "medium", "hard-shadowing", "crowded-door", "slow-advertising", "gateway-dies"):
         assert load_scenario(name).name == name
+    lintel_dies = load_scenario("lintel-dies")
+    assert lintel_dies.layout == "bistro-lintel"
+    assert [f.gateway for f in lintel_dies.faults] == ["lintel"]
+
+
+def test_a_fault_on_a_gateway_the_layout_lacks_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = msgspec.structs.replace(
+        load_scenario("gateway-dies"), faults=[GatewayFault(gateway="lintel", dies_at=300.0)]
+    )  # the five-gateway bistro has no gateway over the door
+    with pytest.raises(ScenarioError, match=r"'lintel'.*layout 'bistro' has"):
+        build(scenario)
+    path = tmp_path / "typo.json"
+    path.write_bytes(msgspec.json.encode(scenario))
+    assert main(["eval", str(path)]) == 2
+    assert "a fault names gateway 'lintel'" in capsys.readouterr().err
 
 
 def test_unknown_scenario_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:

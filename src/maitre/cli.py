@@ -120,11 +120,12 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_db_command(args)
     if args.command == "eval":
+        from firmware_sim.scenario import ScenarioError
         from maitre.evaluation.runner import main as evaluate_main
 
         try:
             return evaluate_main(args.scenarios, args.seed_offset, args.layout, args.calibrate)
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, ScenarioError) as exc:
             print(f"maitre: {exc}", file=sys.stderr)
             return 2
 
