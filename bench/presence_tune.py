@@ -82,7 +82,7 @@ def recording(
     scenario = runner.with_layout(runner.with_seed_offset(load_scenario(name), offset), layout)
     every = "" if interval == runner.BATCH_INTERVAL else f"-every-{interval:g}s"
     layout_key = scenario.layout.replace("/", "_")  # a layout may be a file's path
-    path = CACHE / f"{name}-{scenario.seed}-{layout_key}{every}.msgpack"
+    path = CACHE / f"{Path(name).stem}-{scenario.seed}-{layout_key}{every}.msgpack"  # (name: or a file)
     if path.exists():
         batches = msgspec.msgpack.decode(path.read_bytes(), type=Batches)
         return runner.Recording(batches, 0, 0.0)
