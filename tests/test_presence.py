@@ -9,9 +9,10 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import create_engine
 
-from firmware_sim.venue import bistro_layout, named_layout, presence_model
+from firmware_sim.venue import Layout, bistro_layout, named_layout, presence_model
 from maitre.config import Settings
 from maitre.presence import PresenceConfig, PresenceEngine, PresenceEvent
+from maitre.presence.venue_model import VenueModel
 from maitre.service import VenueService
 from maitre.wire import Sighting
 
@@ -117,11 +118,11 @@ MODEL = presence_model(LAYOUT)
 ROLES = {("bistro", g.name): g.role for g in LAYOUT.gateways}
 
 
-def level_at(gateway: str, x: float, y: float) -> float:
+def level_at(gateway: str, x: float, y: float, layout: Layout = LAYOUT) -> float:
     """What a band at (x, y) gives this gateway on average: path loss and the walls in the way."""
-    g = next(g for g in LAYOUT.gateways if g.name == gateway)
+    g = next(g for g in layout.gateways if g.name == gateway)
     d = max(math.hypot(x - g.x, y - g.y), 0.3)
-    walls = sum(w.loss_db for w in LAYOUT.walls if w.crosses(x, y, g.x, g.y))
+    walls = sum(w.loss_db for w in layout.walls if w.crosses(x, y, g.x, g.y))
     return -59 - 22 * math.log10(d) - walls
 
 
@@ -131,16 +132,21 @@ def follow(
     step: float = 0.5,
     seems: dict[int, tuple[float, float]] | None = None,
     fooled: tuple[str, ...] = (),
+    layout: Layout = LAYOUT,
+    dead: tuple[str, ...] = (),
 ) -> list[PresenceEvent]:
-    """One batch round per step: every gateway reports the band at that point of its path.
+    """One batch round per step: every gateway of the layout reports the band at that point of its
+    path, but the `dead` ones.
 
     At the steps in `seems`, the `fooled` gateways report the band at another place instead.
     """
     events: list[PresenceEvent] = []
     for i, (x, y) in enumerate(path):
-        for g in LAYOUT.gateways:
+        for g in layout.gateways:
+            if g.name in dead:
+                continue
             at = seems[i] if seems and i in seems and g.name in fooled else (x, y)
-            r = round(level_at(g.name, *at))
+            r = round(level_at(g.name, *at, layout=layout))
             s = Sighting(id=BAND, rssi=r, rssi_max=r, n=5, t=T0 + i * step + 0.01, tx=-59)
             events += engine.observe("bistro", g.name, s)
     return events
@@ -222,23 +228,27 @@ def test_a_track_arrival_the_door_test_contradicts_waits_until_the_track_has_hel
 
 def test_with_a_gateway_over_the_door_the_track_holding_a_band_inside_is_not_enough() -> None:
     path = line((-8.0, 0.0), (0.0, 1.2), 12) + line((0.0, 1.2), (0.3, 3.0), 6) + [(0.3, 3.0)] * 12
-    over_door = presence_model(named_layout("bistro-lintel"))
+    lintel = named_layout("bistro-lintel")
+    over_door, roles = presence_model(lintel), {("bistro", g.name): g.role for g in lintel.gateways}
+
+    def greets(config: PresenceConfig, model: VenueModel, layout: Layout, dead: tuple[str, ...] = ()) -> int:
+        engine = PresenceEngine(roles, config, models={"bistro": model})
+        return len([e for e in follow(engine, path, layout=layout, dead=dead) if e.kind == "arrived"])
+
     # A door test that never backs the track: held 2 s, the track greets alone, but not under a
     # gateway over the door.
     doubting = PresenceConfig(
         door_test_llr=100.0, door_settled_llr=None, door_agree_llr=100.0, overhead_agree_llr=100.0
     )
-    for model, greets in ((MODEL, 1), (over_door, 0)):
-        engine = PresenceEngine(ROLES, doubting, models={"bistro": model})
-        assert len([e for e in follow(engine, path) if e.kind == "arrived"]) == greets
-    # With its bar as shipped, the door test backs a guest walking straight in.
-    shipped = dataclasses.replace(doubting, overhead_agree_llr=3.5)
-    engine = PresenceEngine(ROLES, shipped, models={"bistro": over_door})
-    assert len([e for e in follow(engine, path) if e.kind == "arrived"]) == 1
+    assert greets(doubting, MODEL, LAYOUT) == 1
+    assert greets(doubting, over_door, lintel) == 0
+    # With its bar as shipped, the door test backs a guest walking straight in, and still does
+    # from the other gateways' windows when the one over the door has died (it hears nobody).
+    shipped = dataclasses.replace(doubting, overhead_agree_llr=PresenceConfig().overhead_agree_llr)
+    assert greets(shipped, over_door, lintel) == 1
+    assert greets(shipped, over_door, lintel, dead=("lintel",)) == 1
     # overhead_m=None: no gateway counts as over the door, and the track's hold greets again.
-    nowhere = dataclasses.replace(doubting, overhead_m=None)
-    engine = PresenceEngine(ROLES, nowhere, models={"bistro": over_door})
-    assert len([e for e in follow(engine, path) if e.kind == "arrived"]) == 1
+    assert greets(dataclasses.replace(doubting, overhead_m=None), over_door, lintel) == 1
 
 
 def test_arrival_settings_reach_the_service_engine_and_a_certainty_that_never_greets_is_refused() -> None:

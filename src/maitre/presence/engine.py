@@ -94,7 +94,7 @@ class PresenceConfig:
     # still outside by overhead_agree_llr, and the track holding a band inside is not enough.
     # None: no gateway counts as over the door.
     overhead_m: float | None = 0.5
-    overhead_agree_llr: float = 3.5
+    overhead_agree_llr: float = 4.0
     forget_after: float = 30.0  # seconds unheard before a band's state is dropped
 
 
