@@ -45,9 +45,10 @@ def test_engine_greets_every_party_once_and_no_passer_by() -> None:
 def test_shipped_scenarios_load() -> None:
     for name in ("easy", "medium", "hard-shadowing", "crowded-door", "slow-advertising", "gateway-dies"):
         assert load_scenario(name).name == name
-    lintel_dies = load_scenario("lintel-dies")
-    assert lintel_dies.layout == "bistro-lintel"
-    assert [f.gateway for f in lintel_dies.faults] == ["lintel"]
+    for name in ("lintel-dies", "hard-lintel-dies"):
+        lintel_dies = load_scenario(name)
+        assert lintel_dies.layout == "bistro-lintel"
+        assert [f.gateway for f in lintel_dies.faults] == ["lintel"]
 
 
 def test_a_fault_on_a_gateway_the_layout_lacks_is_a_clear_error(
