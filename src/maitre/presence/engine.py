@@ -284,8 +284,10 @@ class PresenceEngine:
             else:
                 test = DoorTest(model, way_in, self.config.path_loss_exponent, self._grid(venue).sigma)
             reach, (dx, dy) = self.config.overhead_m, model.door
-            over = test is not None and any(
-                reach is not None and math.hypot(x - dx, y - dy) <= reach for x, y in model.gateways.values()
+            over = (
+                test is not None
+                and reach is not None
+                and any(math.hypot(x - dx, y - dy) <= reach for x, y in model.gateways.values())
             )
             cached = self._doors[venue] = (model, test, over)
         return cached[1], cached[2]
