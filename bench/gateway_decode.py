@@ -22,12 +22,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from gateway.advertisement import Advertisement
-from gateway.agent import GatewayAgent
-from gateway.beacons.altbeacon import encode_altbeacon
-from gateway.beacons.band import BAND_COMPANY_ID, encode_band
-from gateway.beacons.eddystone import EDDYSTONE_SERVICE_UUID, encode_eddystone_uid
-from gateway.beacons.ibeacon import APPLE_COMPANY_ID, encode_ibeacon
+from maitre.gateway.advertisement import Advertisement
+from maitre.gateway.agent import GatewayAgent
+from maitre.gateway.beacons.altbeacon import encode_altbeacon
+from maitre.gateway.beacons.band import BAND_COMPANY_ID, encode_band
+from maitre.gateway.beacons.eddystone import EDDYSTONE_SERVICE_UUID, encode_eddystone_uid
+from maitre.gateway.beacons.ibeacon import APPLE_COMPANY_ID, encode_ibeacon
 from maitre.mqtt import BrokerAddress
 
 # A busy evening at the door, by share of advertisements heard: guests' and staff's bands, the
@@ -120,7 +120,7 @@ def time_ours(frames: list[Frame], repeat: int, reps: int) -> float:
     agent = GatewayAgent("bench", "door", BrokerAddress("127.0.0.1", 9))
     call: Callable[[], None]
     if frames[0].ble is not None:
-        from gateway.sources.ble import BleakSource
+        from maitre.gateway.sources.ble import BleakSource
 
         source = BleakSource()
         source._sink = agent.on_advertisement  # what run() does once the scanner is up
@@ -170,7 +170,7 @@ def time_theengs(frames: list[Frame], reps: int) -> float | None:
 
 def recognised(frames: list[Frame]) -> tuple[int, int | None]:
     """How many frames each side turns into something (ours: a sighting; Theirs: a decoded device)."""
-    from gateway.beacons import identify
+    from maitre.gateway.beacons import identify
 
     ours = sum(identify(f.adv) is not None for f in frames)
     try:

@@ -39,9 +39,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 if __package__ in (None, ""):
     sys.path.insert(0, str(BENCH_DIR.parent))
 
-from firmware_sim.crowd import PathBuilder, Waypoint  # noqa: E402
-from firmware_sim.scenario import Scenario, load_scenario  # noqa: E402
-from firmware_sim.venue import LAYOUTS, GatewayPlacement, Layout, named_layout  # noqa: E402
+from maitre.sim.crowd import PathBuilder, Waypoint  # noqa: E402
+from maitre.sim.scenario import Scenario, load_scenario  # noqa: E402
+from maitre.sim.venue import LAYOUTS, GatewayPlacement, Layout, named_layout  # noqa: E402
 
 WINDOW = 0.5  # the gateways' batch window, seconds
 WALK_M = 10.0  # along the pavement before turning in (the simulator draws 8-14 m)

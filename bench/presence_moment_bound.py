@@ -60,10 +60,10 @@ if __package__ in (None, ""):
 
 from presence_bound import WINDOW, Radio, edited, level, radio_of, where  # noqa: E402
 
-from firmware_sim.band import BandFirmware  # noqa: E402
-from firmware_sim.crowd import PathBuilder, Person, Waypoint  # noqa: E402
-from firmware_sim.scenario import load_scenario, party_members  # noqa: E402
-from firmware_sim.venue import LAYOUTS, GatewayPlacement, Layout, named_layout  # noqa: E402
+from maitre.sim.band import BandFirmware  # noqa: E402
+from maitre.sim.crowd import PathBuilder, Person, Waypoint  # noqa: E402
+from maitre.sim.scenario import load_scenario, party_members  # noqa: E402
+from maitre.sim.venue import LAYOUTS, GatewayPlacement, Layout, named_layout  # noqa: E402
 
 HARD = ["hard-shadowing", "crowded-door", "slow-advertising", "gateway-dies"]
 OFFSETS = np.round(np.arange(-3.0, 1.0 + 1e-9, 0.1), 2)  # τ − now: crossing from 3 s ago to 1 s ahead

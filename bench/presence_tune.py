@@ -22,9 +22,9 @@ from pathlib import Path
 
 import msgspec
 
-from firmware_sim.scenario import build, load_scenario
 from maitre.evaluation import runner
 from maitre.presence import PresenceConfig, PresenceEngine
+from maitre.sim.scenario import build, load_scenario
 
 CACHE = Path(tempfile.gettempdir()) / "maitre-presence-tune"  # outside the work tree: big files
 HARD = ["hard-shadowing", "crowded-door", "slow-advertising", "gateway-dies"]

@@ -17,15 +17,15 @@ import time
 
 import numpy as np
 
-from firmware_sim.air import Air
-from firmware_sim.band import BandFirmware
-from firmware_sim.bulk import BulkAir
-from firmware_sim.crowd import PathBuilder, Person
-from firmware_sim.venue import bistro_layout
-from gateway.advertisement import Advertisement
-from gateway.beacons import decode
-from gateway.beacons.band import BAND_COMPANY_ID, encode_band
-from gateway.window import Window
+from maitre.gateway.advertisement import Advertisement
+from maitre.gateway.beacons import decode
+from maitre.gateway.beacons.band import BAND_COMPANY_ID, encode_band
+from maitre.gateway.window import Window
+from maitre.sim.air import Air
+from maitre.sim.band import BandFirmware
+from maitre.sim.bulk import BulkAir
+from maitre.sim.crowd import PathBuilder, Person
+from maitre.sim.venue import bistro_layout
 
 
 def exact_air(bands: int, seconds: float) -> float:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from gateway.ad import parse_advertising_data
-from gateway.cli import main
+from maitre.gateway.ad import parse_advertising_data
+from maitre.gateway.cli import main
 
 # AOSP packages/modules/Bluetooth, framework/tests/unit/src/android/bluetooth/le/ScanRecordTest.java
 # (LineageOS/android_packages_modules_Bluetooth mirror), testParser: flags, 16-bit service UUIDs

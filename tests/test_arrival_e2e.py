@@ -12,15 +12,15 @@ import pytest
 import websockets
 from sqlalchemy.engine import Engine
 
-from firmware_sim.air import Air
-from firmware_sim.radio import RadioModel
-from firmware_sim.scene import Scene
-from firmware_sim.venue import demo_layout
-from gateway.agent import GatewayAgent
-from gateway.settings import RunSettings
-from gateway.sources.simulated import SimulatedSource
 from maitre import wire
+from maitre.gateway.agent import GatewayAgent
+from maitre.gateway.settings import RunSettings
+from maitre.gateway.sources.simulated import SimulatedSource
 from maitre.mqtt import BrokerAddress
+from maitre.sim.air import Air
+from maitre.sim.radio import RadioModel
+from maitre.sim.scene import Scene
+from maitre.sim.venue import demo_layout
 from tests.conftest import live_service
 from tests.factories import batch, open_screen, seed_guest, seed_venue
 

@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 import pytest
 
-from gateway.ad import parse_advertising_data
-from gateway.advertisement import Advertisement
-from gateway.beacons import Filters, Telemetry, decode, identify, telemetry
-from gateway.beacons.altbeacon import decode_altbeacon, encode_altbeacon
-from gateway.beacons.band import BAND_COMPANY_ID, decode_band, encode_band
-from gateway.beacons.eddystone import (
+from maitre.gateway.ad import parse_advertising_data
+from maitre.gateway.advertisement import Advertisement
+from maitre.gateway.beacons import Filters, Telemetry, decode, identify, telemetry
+from maitre.gateway.beacons.altbeacon import decode_altbeacon, encode_altbeacon
+from maitre.gateway.beacons.band import BAND_COMPANY_ID, decode_band, encode_band
+from maitre.gateway.beacons.eddystone import (
     EDDYSTONE_SERVICE_UUID,
     decode_eddystone,
     decode_tlm,
@@ -19,7 +19,7 @@ from gateway.beacons.eddystone import (
     encode_eddystone_tlm,
     encode_eddystone_uid,
 )
-from gateway.beacons.ibeacon import APPLE_COMPANY_ID, decode_ibeacon, encode_ibeacon
+from maitre.gateway.beacons.ibeacon import APPLE_COMPANY_ID, decode_ibeacon, encode_ibeacon
 
 # AOSP packages/modules/Bluetooth, framework/tests/unit/src/android/bluetooth/le/ScanRecordTest.java
 # (read in the LineageOS/android_packages_modules_Bluetooth mirror): "Example raw beacons captured

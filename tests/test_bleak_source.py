@@ -16,12 +16,12 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.exc import BleakError
 
-from gateway.agent import GatewayAgent
-from gateway.beacons.altbeacon import encode_altbeacon
-from gateway.beacons.band import BAND_COMPANY_ID, encode_band
-from gateway.beacons.eddystone import EDDYSTONE_SERVICE_UUID, encode_eddystone_uid
-from gateway.beacons.ibeacon import APPLE_COMPANY_ID, encode_ibeacon
-from gateway.sources.ble import OR_PATTERNS, BleakSource, scanner_kwargs
+from maitre.gateway.agent import GatewayAgent
+from maitre.gateway.beacons.altbeacon import encode_altbeacon
+from maitre.gateway.beacons.band import BAND_COMPANY_ID, encode_band
+from maitre.gateway.beacons.eddystone import EDDYSTONE_SERVICE_UUID, encode_eddystone_uid
+from maitre.gateway.beacons.ibeacon import APPLE_COMPANY_ID, encode_ibeacon
+from maitre.gateway.sources.ble import OR_PATTERNS, BleakSource, scanner_kwargs
 from maitre.mqtt import BrokerAddress
 from tests.conftest import wait_until
 

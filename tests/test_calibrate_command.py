@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from sqlalchemy.engine import Engine
 
-from firmware_sim.venue import bistro_layout, presence_model
 from maitre import wire
 from maitre.calibrate_command import CalibrationRefused, calibrate, load_model, save_sigma, where_from
 from maitre.cli import main
@@ -22,6 +21,7 @@ from maitre.mqtt import BrokerAddress, make_client
 from maitre.presence.calibration import CalibrationError, Waypoint, route
 from maitre.presence.grid import expected_levels
 from maitre.seed import seed_venue
+from maitre.sim.venue import bistro_layout, presence_model
 
 BAND = "band:00c0ffee00c0ffee"
 SPEED = 5.0  # m/s: a brisk test walk; the filters lag a little behind it

@@ -5,14 +5,14 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from firmware_sim.band import BandFirmware
-from firmware_sim.calibration import walker
-from firmware_sim.scenario import RadioSpec, load_scenario
-from firmware_sim.venue import bistro_layout, presence_model
 from maitre.evaluation.runner import calibrate
 from maitre.hospitality.directory import venue_model
 from maitre.presence import PresenceEngine
 from maitre.presence.calibration import MAX_SIGMA_DB, MIN_SAMPLES, CalibrationError, fit
+from maitre.sim.band import BandFirmware
+from maitre.sim.calibration import walker
+from maitre.sim.scenario import RadioSpec, load_scenario
+from maitre.sim.venue import bistro_layout, presence_model
 from maitre.wire import Sighting
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli import main
 from maitre import wire
+from maitre.gateway.cli import main
 from maitre.mqtt import BrokerAddress
 from tests.conftest import MqttRecorder, wait_until
 
@@ -67,7 +67,7 @@ async def test_simulate_sends_batches_and_telemetry_and_stops_cleanly_on_sigterm
         [
             sys.executable,
             "-c",
-            "from gateway.cli import main; raise SystemExit(main())",
+            "from maitre.gateway.cli import main; raise SystemExit(main())",
             *["run", "--simulate", "--venue", "bistro", "--gateway", "street"],
             *["--mqtt-url", f"mqtt://{broker.host}:{broker.port}", "--spool", str(spool)],
             *["--interval", "0.25", "--telemetry-interval", "1"],

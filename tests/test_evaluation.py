@@ -7,7 +7,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from firmware_sim.scenario import (
+from maitre.cli import main
+from maitre.evaluation.runner import evaluate, with_seed_offset
+from maitre.sim.scenario import (
     CrowdSpec,
     GatewayFault,
     RadioSpec,
@@ -16,8 +18,6 @@ from firmware_sim.scenario import (
     build,
     load_scenario,
 )
-from maitre.cli import main
-from maitre.evaluation.runner import evaluate, with_seed_offset
 
 # Short and quiet enough for CI; deterministic, since every random draw comes from the seed.
 SHORT = Scenario(

@@ -8,13 +8,13 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.ad import parse_advertising_data
-from gateway.advertisement import Advertisement
-from gateway.beacons import decode, identify, telemetry
-from gateway.beacons.band import BAND_COMPANY_ID
-from gateway.beacons.decode import EDDYSTONE_SERVICE_UUID
-from gateway.beacons.ibeacon import APPLE_COMPANY_ID
 from maitre import wire
+from maitre.gateway.ad import parse_advertising_data
+from maitre.gateway.advertisement import Advertisement
+from maitre.gateway.beacons import decode, identify, telemetry
+from maitre.gateway.beacons.band import BAND_COMPANY_ID
+from maitre.gateway.beacons.decode import EDDYSTONE_SERVICE_UUID
+from maitre.gateway.beacons.ibeacon import APPLE_COMPANY_ID
 from maitre.ingest.pipeline import Ingest
 from maitre.presence import PresenceEngine
 

@@ -6,23 +6,23 @@ import math
 
 import pytest
 
-from gateway.ad import parse_advertising_data
-from gateway.advertisement import Advertisement
-from gateway.agent import GatewayAgent
-from gateway.beacons import identify
-from gateway.beacons.altbeacon import encode_altbeacon
-from gateway.beacons.band import BAND_COMPANY_ID, encode_band
-from gateway.beacons.cache import FrameCache
-from gateway.beacons.eddystone import (
+from maitre import wire
+from maitre.gateway.ad import parse_advertising_data
+from maitre.gateway.advertisement import Advertisement
+from maitre.gateway.agent import GatewayAgent
+from maitre.gateway.beacons import identify
+from maitre.gateway.beacons.altbeacon import encode_altbeacon
+from maitre.gateway.beacons.band import BAND_COMPANY_ID, encode_band
+from maitre.gateway.beacons.cache import FrameCache
+from maitre.gateway.beacons.eddystone import (
     EDDYSTONE_SERVICE_UUID,
     encode_eddystone_eid,
     encode_eddystone_tlm,
     encode_eddystone_uid,
 )
-from gateway.beacons.eddystone import Telemetry as Tlm
-from gateway.beacons.ibeacon import APPLE_COMPANY_ID, encode_ibeacon
-from gateway.settings import RunSettings
-from maitre import wire
+from maitre.gateway.beacons.eddystone import Telemetry as Tlm
+from maitre.gateway.beacons.ibeacon import APPLE_COMPANY_ID, encode_ibeacon
+from maitre.gateway.settings import RunSettings
 from maitre.mqtt import BrokerAddress
 
 NOWHERE = BrokerAddress("127.0.0.1", 9)  # never connected: these tests stop before the network

@@ -16,14 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.advertisement import Advertisement
-from gateway.agent import GatewayAgent
-from gateway.beacons.band import BAND_COMPANY_ID, encode_band
-from gateway.settings import RunSettings
-from gateway.sources.base import AdvertisementSink
-from gateway.spool import Spool
 from maitre import wire
 from maitre.db import create_schema, make_engine
+from maitre.gateway.advertisement import Advertisement
+from maitre.gateway.agent import GatewayAgent
+from maitre.gateway.beacons.band import BAND_COMPANY_ID, encode_band
+from maitre.gateway.settings import RunSettings
+from maitre.gateway.sources.base import AdvertisementSink
+from maitre.gateway.spool import Spool
 from maitre.ingest.stats import Drop
 from maitre.mqtt import BrokerAddress
 from tests.conftest import MqttRecorder, live_service, wait_until

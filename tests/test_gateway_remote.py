@@ -9,12 +9,12 @@ from pathlib import Path
 import jsonschema
 import paho.mqtt.publish as publish
 
-from gateway.advertisement import Advertisement
-from gateway.agent import GatewayAgent
-from gateway.beacons.ibeacon import APPLE_COMPANY_ID, encode_ibeacon
-from gateway.settings import RunSettings
-from gateway.spool import Spool
 from maitre import wire
+from maitre.gateway.advertisement import Advertisement
+from maitre.gateway.agent import GatewayAgent
+from maitre.gateway.beacons.ibeacon import APPLE_COMPANY_ID, encode_ibeacon
+from maitre.gateway.settings import RunSettings
+from maitre.gateway.spool import Spool
 from maitre.mqtt import BrokerAddress
 from tests.conftest import MOSQUITTO, MosquittoProcess, MqttRecorder, missing, wait_until
 

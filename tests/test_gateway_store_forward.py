@@ -8,12 +8,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from gateway.advertisement import Advertisement
-from gateway.agent import GatewayAgent
-from gateway.beacons.band import BAND_COMPANY_ID, encode_band
-from gateway.settings import RunSettings
-from gateway.spool import Spool
 from maitre import wire
+from maitre.gateway.advertisement import Advertisement
+from maitre.gateway.agent import GatewayAgent
+from maitre.gateway.beacons.band import BAND_COMPANY_ID, encode_band
+from maitre.gateway.settings import RunSettings
+from maitre.gateway.spool import Spool
 from maitre.mqtt import BrokerAddress
 from tests.conftest import MosquittoProcess, MqttRecorder, wait_until
 

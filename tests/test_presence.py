@@ -9,11 +9,11 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import create_engine
 
-from firmware_sim.venue import Layout, bistro_layout, named_layout, presence_model
 from maitre.config import Settings
 from maitre.presence import PresenceConfig, PresenceEngine, PresenceEvent
 from maitre.presence.venue_model import VenueModel
 from maitre.service import VenueService
+from maitre.sim.venue import Layout, bistro_layout, named_layout, presence_model
 from maitre.wire import Sighting
 
 BAND = "band:00112233aabbccdd"

@@ -9,10 +9,10 @@ import msgspec
 import numpy as np
 import pytest
 
-from firmware_sim.scenario import CrowdSpec, RadioSpec, Scenario, build
 from maitre import wire
 from maitre.evaluation.runner import record
 from maitre.presence import PresenceEngine, PresenceEvent, role_kernel
+from maitre.sim.scenario import CrowdSpec, RadioSpec, Scenario, build
 from maitre.wire import Sighting
 from tests.presence_reference import ReferenceRoleRule
 

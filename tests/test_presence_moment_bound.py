@@ -39,7 +39,7 @@ def test_best_recall_counts_a_greet_before_the_window_as_early_and_none_in_it_as
 
 def test_guests_who_waited_first_are_told_apart_in_calm_radio_and_less_in_rough() -> None:
     bench = _bench()
-    from firmware_sim.venue import named_layout
+    from maitre.sim.venue import named_layout
 
     layout = named_layout("bistro")
     rng = np.random.default_rng(7)
@@ -53,7 +53,7 @@ def test_guests_who_waited_first_are_told_apart_in_calm_radio_and_less_in_rough(
 
 def test_naming_fewer_waiters_costs_recall() -> None:
     bench = _bench()
-    from firmware_sim.venue import named_layout
+    from maitre.sim.venue import named_layout
 
     oracle = bench.Oracle("hard-shadowing", named_layout("bistro"), 8.0)
     rng = np.random.default_rng(3)
@@ -85,7 +85,7 @@ def test_the_bench_prints_a_row_per_scenario() -> None:
 
 def test_guests_who_walk_straight_in_are_told_from_passers_by() -> None:
     bench = _bench()
-    from firmware_sim.venue import named_layout
+    from maitre.sim.venue import named_layout
 
     oracle = bench.Oracle("easy", named_layout("bistro"), 8.0)
     test, rng = bench.StraightIn(oracle), np.random.default_rng(5)
@@ -108,7 +108,7 @@ def test_best_recall_never_goes_below_the_floor_and_counts_the_extra_trials() ->
 
 def test_parties_as_drawn_are_greeted_on_their_first_band_and_fare_worse_in_rough_radio() -> None:
     bench = _bench()
-    from firmware_sim.venue import named_layout
+    from maitre.sim.venue import named_layout
 
     layout = named_layout("bistro")
     recall = {}
@@ -130,9 +130,9 @@ def test_a_guest_who_stands_outside_first_is_told_from_one_who_walks_straight_in
     bench = _bench()
     import random
 
-    from firmware_sim.band import BandFirmware
-    from firmware_sim.crowd import arriving_guest
-    from firmware_sim.venue import named_layout
+    from maitre.sim.band import BandFirmware
+    from maitre.sim.crowd import arriving_guest
+    from maitre.sim.venue import named_layout
 
     layout = named_layout("bistro")
     band = BandFirmware(bytes(8), rng=random.Random(1))
@@ -142,7 +142,7 @@ def test_a_guest_who_stands_outside_first_is_told_from_one_who_walks_straight_in
 
 def test_an_oracle_that_waits_for_the_guest_to_be_in_a_while_greets_later() -> None:
     bench = _bench()
-    from firmware_sim.venue import named_layout
+    from maitre.sim.venue import named_layout
 
     oracle = bench.Oracle("medium", named_layout("bistro"), 8.0)
     p50 = {}

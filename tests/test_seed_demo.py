@@ -44,7 +44,7 @@ async def test_simulated_gateways_guests_are_greeted_after_seed_demo(
                 [
                     sys.executable,
                     "-c",
-                    "from gateway.cli import main; raise SystemExit(main())",
+                    "from maitre.gateway.cli import main; raise SystemExit(main())",
                     *["run", "--simulate", "--venue", "bistro", "--gateway", name],
                     *["--mqtt-url", f"mqtt://{broker.host}:{broker.port}"],
                     *["--spool", str(tmp_path / f"{name}.sqlite3")],

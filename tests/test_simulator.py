@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from firmware_sim.air import Air
-from firmware_sim.band import BandFirmware, Rotation
-from firmware_sim.bulk import BulkAir
-from firmware_sim.crowd import PathBuilder, Person, crossing_time
-from firmware_sim.radio import RadioModel
-from firmware_sim.scenario import Scenario, build, load_scenario
-from firmware_sim.venue import bistro_facade_layout, bistro_layout
-from gateway.advertisement import Advertisement
-from gateway.beacons import decode
+from maitre.gateway.advertisement import Advertisement
+from maitre.gateway.beacons import decode
+from maitre.sim.air import Air
+from maitre.sim.band import BandFirmware, Rotation
+from maitre.sim.bulk import BulkAir
+from maitre.sim.crowd import PathBuilder, Person, crossing_time
+from maitre.sim.radio import RadioModel
+from maitre.sim.scenario import Scenario, build, load_scenario
+from maitre.sim.venue import bistro_facade_layout, bistro_layout
 
 QUIET = RadioModel(shadowing_db=0.0, fading_db=0.0, loss=0.0, body_loss_db=0.0)
 

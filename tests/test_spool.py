@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.spool import Spool
+from maitre.gateway.spool import Spool
 
 TOPIC = "maitre/v1/bistro/gw/door/sightings"
 

@@ -1,6 +1,6 @@
 """Aggregation: one sighting per band per window, impossible signals counted and dropped."""
 
-from gateway.window import Window
+from maitre.gateway.window import Window
 
 
 def test_window_summarises_each_band() -> None:

@@ -120,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_db_command(args)
     if args.command == "eval":
-        from firmware_sim.scenario import ScenarioError
         from maitre.evaluation.runner import main as evaluate_main
+        from maitre.sim.scenario import ScenarioError
 
         try:
             return evaluate_main(args.scenarios, args.seed_offset, args.layout, args.calibrate)

@@ -76,9 +76,9 @@ def _first_line(exc: BaseException) -> str:
 
 def _seed_demo(engine: Engine, venue: str, guests: int) -> int:
     """The demo bistro and the guests whose bands `maitre-gateway run --simulate` hears arriving."""
-    from firmware_sim.venue import demo_layout
-    from gateway.simulation import demo_guest_bands
+    from maitre.gateway.simulation import demo_guest_bands
     from maitre.seed import DEMO_GUESTS, seed_guest, seed_venue
+    from maitre.sim.venue import demo_layout
 
     if not wire.is_valid_name(venue):
         print(f"maitre: venue {venue!r}: a slug of letters, digits, '-' and '_'", file=sys.stderr)

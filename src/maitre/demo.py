@@ -11,12 +11,6 @@ from typing import cast
 
 import uvicorn
 
-from firmware_sim.air import Air
-from firmware_sim.scenario import Scenario
-from firmware_sim.scene import Scene
-from firmware_sim.venue import bistro_layout
-from gateway.agent import GatewayAgent
-from gateway.sources.simulated import SimulatedSource
 from maitre.api.app import create_app
 from maitre.api.screen_socket import PER_MESSAGE_DEFLATE, ScreenSocketProtocol
 from maitre.auth import StaffRole
@@ -25,9 +19,15 @@ from maitre.calibrate_command import save_sigma
 from maitre.config import EMBEDDED, Settings
 from maitre.db import make_engine, upgrade_schema
 from maitre.evaluation.runner import calibrate
+from maitre.gateway.agent import GatewayAgent
+from maitre.gateway.sources.simulated import SimulatedSource
 from maitre.mqtt import BrokerAddress
 from maitre.seed import DEMO_GUESTS, seed_guest, seed_venue
 from maitre.service import VenueService
+from maitre.sim.air import Air
+from maitre.sim.scenario import Scenario
+from maitre.sim.scene import Scene
+from maitre.sim.venue import bistro_layout
 
 log = logging.getLogger("maitre.demo")
 

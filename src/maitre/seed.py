@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 from sqlalchemy.engine import Engine
 
-from firmware_sim.band import BandFirmware
-from firmware_sim.venue import Layout, presence_model
 from maitre.db import session_scope
 from maitre.models import (
     Band,
@@ -25,6 +23,8 @@ from maitre.models import (
     row_id,
     utcnow,
 )
+from maitre.sim.band import BandFirmware
+from maitre.sim.venue import Layout, presence_model
 
 
 @dataclass(frozen=True)

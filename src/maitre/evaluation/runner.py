@@ -11,16 +11,16 @@ from typing import Protocol
 
 import msgspec
 
-from firmware_sim.scenario import Evening, Scenario, build
-from firmware_sim.venue import named_layout, presence_model
-from gateway.beacons import decode
-from gateway.window import Window
 from maitre import wire
+from maitre.gateway.beacons import decode
+from maitre.gateway.window import Window
 from maitre.identity.resolver import EidResolver, RotatingBand
 from maitre.ingest.pipeline import Ingest
 from maitre.presence import GatewayKey, PresenceEngine, PresenceEvent
 from maitre.presence.calibration import Calibration, fit
 from maitre.presence.venue_model import VenueModel
+from maitre.sim.scenario import Evening, Scenario, build
+from maitre.sim.venue import named_layout, presence_model
 from maitre.wire import Sighting
 
 BATCH_INTERVAL = 0.5
@@ -248,7 +248,7 @@ def with_layout(scenario: Scenario, layout: str | None) -> Scenario:
 def calibrate(scenario: Scenario, interval: float = BATCH_INTERVAL) -> Calibration:
     """Walk the calibration route in the scenario's venue and radio (its own seed), the gateways
     sending every `interval` seconds; fit the venue."""
-    from firmware_sim import calibration
+    from maitre.sim import calibration
 
     walk = calibration.evening(scenario)
     person = walk.people[0]
@@ -293,7 +293,7 @@ def format_table(rows: list[tuple[str, Score]]) -> str:
 
 
 def main(names: list[str], seed_offset: int = 0, layout: str | None = None, calibrated: bool = False) -> int:
-    from firmware_sim.scenario import load_scenario
+    from maitre.sim.scenario import load_scenario
 
     rows: list[tuple[str, Score]] = []
     for name in names:

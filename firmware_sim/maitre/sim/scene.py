@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from firmware_sim.air import Air
-from firmware_sim.band import BandFirmware, Rotation
-from firmware_sim.crowd import Person, arriving_guest, passer_by
+from maitre.sim.air import Air
+from maitre.sim.band import BandFirmware, Rotation
+from maitre.sim.crowd import Person, arriving_guest, passer_by
 
 
 @dataclass

@@ -10,15 +10,15 @@ import sqlite3
 import time
 from collections.abc import Callable
 
-from gateway.advertisement import Advertisement
-from gateway.beacons.cache import FrameCache
-from gateway.lograte import RateLimitedLog
-from gateway.settings import ConfigRefused, RunSettings
-from gateway.sources import AdvertisementSource, ScanningSource
-from gateway.spool import Spool
-from gateway.uplink import Uplink
-from gateway.window import Window
 from maitre import wire
+from maitre.gateway.advertisement import Advertisement
+from maitre.gateway.beacons.cache import FrameCache
+from maitre.gateway.lograte import RateLimitedLog
+from maitre.gateway.settings import ConfigRefused, RunSettings
+from maitre.gateway.sources import AdvertisementSource, ScanningSource
+from maitre.gateway.spool import Spool
+from maitre.gateway.uplink import Uplink
+from maitre.gateway.window import Window
 from maitre.mqtt import BrokerAddress
 
 log = logging.getLogger("maitre.gateway")

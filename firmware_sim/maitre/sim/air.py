@@ -8,10 +8,10 @@ import random
 import time
 from collections.abc import Callable
 
-from firmware_sim.crowd import Person
-from firmware_sim.radio import Link, RadioModel
-from firmware_sim.venue import Layout
-from gateway.advertisement import Advertisement
+from maitre.gateway.advertisement import Advertisement
+from maitre.sim.crowd import Person
+from maitre.sim.radio import Link, RadioModel
+from maitre.sim.venue import Layout
 
 Sink = Callable[[Advertisement], None]
 

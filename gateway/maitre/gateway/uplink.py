@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 import paho.mqtt.client as paho
 
-from gateway.lograte import RateLimitedLog
-from gateway.spool import Spool
 from maitre import wire
+from maitre.gateway.lograte import RateLimitedLog
+from maitre.gateway.spool import Spool
 from maitre.mqtt import BrokerAddress, make_client
 
 log = logging.getLogger("maitre.gateway")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from gateway.advertisement import Advertisement
+from maitre.gateway.advertisement import Advertisement
 from maitre.wire import ScanningMode
 
 AdvertisementSink = Callable[[Advertisement], None]

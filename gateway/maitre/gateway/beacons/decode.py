@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from gateway.advertisement import Advertisement
-from gateway.beacons.altbeacon import decode_altbeacon
-from gateway.beacons.band import BAND_COMPANY_ID, decode_band
-from gateway.beacons.eddystone import (
+from maitre.gateway.advertisement import Advertisement
+from maitre.gateway.beacons.altbeacon import decode_altbeacon
+from maitre.gateway.beacons.band import BAND_COMPANY_ID, decode_band
+from maitre.gateway.beacons.eddystone import (
     EDDYSTONE_SERVICE_UUID,
     FRAME_UID,
     Telemetry,
     decode_eddystone,
     decode_tlm,
 )
-from gateway.beacons.filters import Filters
-from gateway.beacons.ibeacon import APPLE_COMPANY_ID, decode_ibeacon
+from maitre.gateway.beacons.filters import Filters
+from maitre.gateway.beacons.ibeacon import APPLE_COMPANY_ID, decode_ibeacon
 
 Decoded = tuple[str, int | None]
 FrameDecoder = Callable[[bytes], tuple[str, int] | None]

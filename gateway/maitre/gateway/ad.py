@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.advertisement import Advertisement
+from maitre.gateway.advertisement import Advertisement
 
 AD_SERVICE_DATA_16 = 0x16  # 16-bit service UUID, little-endian, then the service's data
 AD_MANUFACTURER_DATA = 0xFF  # company id, little-endian, then the company's data

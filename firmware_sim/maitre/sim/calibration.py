@@ -13,12 +13,12 @@ import random
 
 import msgspec
 
-from firmware_sim.air import Air
-from firmware_sim.band import BandFirmware
-from firmware_sim.crowd import PathBuilder, Person, crossing_time
-from firmware_sim.scenario import Evening, Scenario, radio_model
-from firmware_sim.venue import Layout, named_layout, presence_model
 from maitre.presence.calibration import STAND_S, route
+from maitre.sim.air import Air
+from maitre.sim.band import BandFirmware
+from maitre.sim.crowd import PathBuilder, Person, crossing_time
+from maitre.sim.scenario import Evening, Scenario, radio_model
+from maitre.sim.venue import Layout, named_layout, presence_model
 
 SEED_OFFSET = 7_919  # the walk's radio draws are not the evening's
 

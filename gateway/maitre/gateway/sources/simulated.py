@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from firmware_sim.air import Air
-from gateway.sources.base import AdvertisementSink
+from maitre.gateway.sources.base import AdvertisementSink
+from maitre.sim.air import Air
 
 
 class SimulatedSource:

@@ -15,12 +15,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from gateway.ad import parse_advertising_data
-from gateway.advertisement import Advertisement
-from gateway.beacons import identify, telemetry
-from gateway.settings import DEFAULT_INTERVAL, DEFAULT_TELEMETRY_INTERVAL, RunSettings
-from gateway.spool import DEFAULT_MAX_BATCHES
 from maitre import wire
+from maitre.gateway.ad import parse_advertising_data
+from maitre.gateway.advertisement import Advertisement
+from maitre.gateway.beacons import identify, telemetry
+from maitre.gateway.settings import DEFAULT_INTERVAL, DEFAULT_TELEMETRY_INTERVAL, RunSettings
+from maitre.gateway.spool import DEFAULT_MAX_BATCHES
 from maitre.mqtt import BrokerAddress
 
 log = logging.getLogger("maitre.gateway")
@@ -142,7 +142,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     elif not args.simulate:
         parser.error("--mqtt-url (or MAITRE_MQTT_URL) is required")
 
-    from gateway.spool import Spool
+    from maitre.gateway.spool import Spool
 
     source, air = _source(parser, args)
     try:
@@ -180,7 +180,7 @@ async def _serve(
     source: Any,
     air: Any,
 ) -> None:
-    from gateway.agent import GatewayAgent
+    from maitre.gateway.agent import GatewayAgent
 
     agent = GatewayAgent(args.venue, args.gateway, broker, settings, spool=spool)
     agent.on_telemetry = _print_telemetry
@@ -207,15 +207,15 @@ async def _serve(
 
 def _source(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[Any, Any]:
     if args.simulate:
-        from gateway.simulation import demo_air, placements
-        from gateway.sources.simulated import SimulatedSource
+        from maitre.gateway.simulation import demo_air, placements
+        from maitre.gateway.sources.simulated import SimulatedSource
 
         air = demo_air(args.venue)
         if args.gateway not in placements(air):
             parser.error(f"--gateway {args.gateway!r}: with --simulate, one of {', '.join(placements(air))}")
         return SimulatedSource(air, args.gateway), air
     try:
-        from gateway.sources.ble import BleakSource
+        from maitre.gateway.sources.ble import BleakSource
     except ImportError as exc:
         parser.error(f"BLE scanning needs bleak: install maitre[gateway] ({exc})")
     return BleakSource(adapter=args.adapter, scanning=args.scanning or "passive"), None

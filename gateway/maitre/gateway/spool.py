@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from gateway.lograte import RateLimitedLog
+from maitre.gateway.lograte import RateLimitedLog
 
 log = logging.getLogger("maitre.gateway")
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Literal
 
-from firmware_sim.band import BandFirmware
-from firmware_sim.venue import Layout
+from maitre.sim.band import BandFirmware
+from maitre.sim.venue import Layout
 
 WALKING_SPEED = 1.3  # m/s, a relaxed adult pace
 

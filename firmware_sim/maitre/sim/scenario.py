@@ -9,11 +9,11 @@ from pathlib import Path
 
 import msgspec
 
-from firmware_sim.air import Air
-from firmware_sim.band import BandFirmware, Rotation
-from firmware_sim.crowd import Person, arriving_guest, passer_by, staff_member, waiter_outside
-from firmware_sim.radio import RadioModel
-from firmware_sim.venue import Layout, named_layout
+from maitre.sim.air import Air
+from maitre.sim.band import BandFirmware, Rotation
+from maitre.sim.crowd import Person, arriving_guest, passer_by, staff_member, waiter_outside
+from maitre.sim.radio import RadioModel
+from maitre.sim.venue import Layout, named_layout
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 

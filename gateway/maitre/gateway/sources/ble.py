@@ -15,11 +15,11 @@ from bleak.assigned_numbers import AdvertisementDataType
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 
-from gateway.advertisement import Advertisement
-from gateway.beacons.altbeacon import BEACON_CODE
-from gateway.beacons.band import MARKER
-from gateway.lograte import RateLimitedLog
-from gateway.sources.base import AdvertisementSink
+from maitre.gateway.advertisement import Advertisement
+from maitre.gateway.beacons.altbeacon import BEACON_CODE
+from maitre.gateway.beacons.band import MARKER
+from maitre.gateway.lograte import RateLimitedLog
+from maitre.gateway.sources.base import AdvertisementSink
 from maitre.wire import ScanningMode
 
 try:

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from firmware_sim.band import ADV_DELAY_MAX, DEFAULT_INTERVAL, DEFAULT_POWER_1M
-from firmware_sim.radio import RadioModel
-from firmware_sim.venue import Layout
+from maitre.sim.band import ADV_DELAY_MAX, DEFAULT_INTERVAL, DEFAULT_POWER_1M
+from maitre.sim.radio import RadioModel
+from maitre.sim.venue import Layout
 
 # What a gateway hears in one tick: band indices, RSSI (dBm) and event times (s), as arrays.
 BulkSink = Callable[[np.ndarray, np.ndarray, np.ndarray], None]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gateway.advertisement import Advertisement
-from gateway.beacons.decode import Frame, identify_eddystone, identify_manufacturer_data
-from gateway.beacons.eddystone import EDDYSTONE_SERVICE_UUID
+from maitre.gateway.advertisement import Advertisement
+from maitre.gateway.beacons.decode import Frame, identify_eddystone, identify_manufacturer_data
+from maitre.gateway.beacons.eddystone import EDDYSTONE_SERVICE_UUID
 
 # Distinct beacon frames remembered. A venue hears hundreds of bands, and a rotating id adds one
 # frame per rotation; past the bound the memory starts again, which costs one decode per frame.

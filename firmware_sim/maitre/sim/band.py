@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from gateway.beacons.band import BAND_COMPANY_ID, encode_band
+from maitre.gateway.beacons.band import BAND_COMPANY_ID, encode_band
 from maitre.identity.eid import compute_eid
 
 # BLE adds a random 0-10 ms advDelay to every advertising event so that two devices with the

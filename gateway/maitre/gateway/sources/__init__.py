@@ -1,5 +1,5 @@
 """Where advertisements come from: a real BLE radio (bleak) or the simulator's radio."""
 
-from gateway.sources.base import AdvertisementSink, AdvertisementSource, ScanningSource
+from maitre.gateway.sources.base import AdvertisementSink, AdvertisementSource, ScanningSource
 
 __all__ = ["AdvertisementSink", "AdvertisementSource", "ScanningSource"]

@@ -8,8 +8,8 @@ from typing import TypeVar
 
 import msgspec
 
-from gateway.beacons import Filters
 from maitre import wire
+from maitre.gateway.beacons import Filters
 
 T = TypeVar("T")
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from firmware_sim.air import Air
-from firmware_sim.band import BandFirmware
-from firmware_sim.scene import Scene
-from firmware_sim.venue import demo_layout
+from maitre.sim.air import Air
+from maitre.sim.band import BandFirmware
+from maitre.sim.scene import Scene
+from maitre.sim.venue import demo_layout
 
 # Enough traffic to watch batches flow: someone walks in every 12 s, someone walks past every 5 s.
 ARRIVAL_GAP = 12.0
