@@ -32,9 +32,9 @@ if __package__ in (None, ""):
 from bench import rig
 from bench.screen_client import Audience
 from maitre import wire
-from maitre.auth import StaffRole, TokenSigner
 from maitre.db import make_engine
 from maitre.mqtt import BrokerAddress, make_client
+from maitre.security.tokens import StaffRole, TokenSigner
 
 SECRET = "bench-secret-key-not-for-production"  # noqa: S105 (a throwaway key for a throwaway service)
 PER_BATCH = 250

@@ -119,7 +119,7 @@ async def run_pipeline(
     broker: BrokerAddress, stream_file: Path, count: int, directory: Path, bands: int, arriving: int
 ) -> tuple[float, dict[str, object], int]:
     from maitre.config import Settings
-    from maitre.service import VenueService, settle_heap
+    from maitre.runtime.service import VenueService, settle_heap
 
     engine = rig.sqlite_engine(directory)
     # The bench's gateways send as fast as they can, far past a real gateway's budget: measure the

@@ -93,7 +93,7 @@ def rss_kib() -> tuple[int, int]:
 def child(directory: Path, active: int, seconds: int) -> None:
     from maitre import wire
     from maitre.config import Settings
-    from maitre.service import VenueService
+    from maitre.runtime.service import VenueService
 
     base_rss, _ = rss_kib()
     engine = rig.sqlite_engine(directory)

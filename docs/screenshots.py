@@ -27,11 +27,11 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from maitre.api.app import create_app
-from maitre.auth import StaffRole
 from maitre.config import Settings
 from maitre.db import make_engine, session_scope
 from maitre.models import Alert
 from maitre.presence import PresenceEvent
+from maitre.security.tokens import StaffRole
 
 CHROMIUM_ARGS = [
     "--headless",

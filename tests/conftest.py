@@ -22,11 +22,11 @@ from sqlmodel import SQLModel
 
 from maitre.api.app import create_app
 from maitre.api.screen_socket import PER_MESSAGE_DEFLATE, ScreenSocketProtocol
-from maitre.auth import StaffRole, TokenSigner
 from maitre.config import Settings
 from maitre.db import create_schema, make_engine
 from maitre.mqtt import BrokerAddress, make_client
-from maitre.service import VenueService
+from maitre.runtime.service import VenueService
+from maitre.security.tokens import StaffRole, TokenSigner
 
 IN_CI = os.environ.get("CI") == "true"
 MOSQUITTO = shutil.which("mosquitto") or (

@@ -15,11 +15,11 @@ from sqlalchemy.engine import Engine
 from maitre import wire
 from maitre.gateway.agent import GatewayAgent
 from maitre.gateway.settings import RunSettings
-from maitre.gateway.sources.simulated import SimulatedSource
 from maitre.mqtt import BrokerAddress
 from maitre.sim.air import Air
 from maitre.sim.radio import RadioModel
 from maitre.sim.scene import Scene
+from maitre.sim.source import SimulatedSource
 from maitre.sim.venue import demo_layout
 from tests.conftest import live_service
 from tests.factories import batch, open_screen, seed_guest, seed_venue

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from maitre import cli
-from maitre.auth import InvalidToken, StaffRole, TokenSigner
+from maitre.security.tokens import InvalidToken, StaffRole, TokenSigner
 from tests.conftest import live_service
 from tests.factories import seed_guest, seed_venue
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from maitre import cli
-from maitre.auth import StaffRole
 from maitre.db import session_scope
-from maitre.staff import add_account, hash_password, verify_password
+from maitre.security.staff import add_account, hash_password, verify_password
+from maitre.security.tokens import StaffRole
 from tests.conftest import LiveService, live_service
 from tests.factories import seed_guest, seed_venue
 
@@ -176,7 +176,7 @@ async def test_every_route_but_the_public_ones_needs_a_staff_token(engine: Engin
 def test_staff_add_command_makes_an_account_that_can_sign_in(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from maitre.staff import authenticate
+    from maitre.security.staff import authenticate
 
     monkeypatch.setenv("MAITRE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("MAITRE_STAFF_PASSWORD", PASSWORD)

@@ -14,13 +14,14 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from maitre import wire
-from maitre.calibrate_command import CalibrationRefused, calibrate, load_model, save_sigma, where_from
 from maitre.cli import main
+from maitre.cli.calibrate import CalibrationRefused, calibrate, load_model, save_sigma, where_from
 from maitre.db import create_schema, make_engine
+from maitre.demo.seed import seed_venue
+from maitre.floorplan import Waypoint, route
 from maitre.mqtt import BrokerAddress, make_client
-from maitre.presence.calibration import CalibrationError, Waypoint, route
+from maitre.presence.calibration import CalibrationError
 from maitre.presence.grid import expected_levels
-from maitre.seed import seed_venue
 from maitre.sim.venue import bistro_layout, presence_model
 
 BAND = "band:00c0ffee00c0ffee"

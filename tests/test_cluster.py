@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from maitre.cluster import VenueTaken
 from maitre.db import create_schema, make_engine
 from maitre.models import AlertKind, AlertRead, ScreenRole
 from maitre.mqtt import BrokerAddress
-from maitre.service import VenueService
+from maitre.runtime.cluster import VenueTaken
+from maitre.runtime.service import VenueService
 from tests.conftest import drop_schema, live_service, make_settings, wait_until
 from tests.factories import seed_guest, seed_venue
 

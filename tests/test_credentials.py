@@ -16,8 +16,8 @@ import paho.mqtt.client as paho
 import pytest
 
 from maitre import cli, wire
-from maitre.credentials import SERVICE_USER, env_file, gateway_username, mosquitto_hash
 from maitre.mqtt import BrokerAddress, make_client
+from maitre.security.credentials import SERVICE_USER, env_file, gateway_username, mosquitto_hash
 from tests.conftest import MOSQUITTO, free_port, wait_for_port
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from maitre.floorplan import inward
 from maitre.presence import PresenceConfig
-from maitre.presence.calibration import inward
 from maitre.presence.door_test import BODY_DB, DoorTest, Window
 from maitre.presence.grid import expected_levels
 from maitre.sim.venue import bistro_layout, presence_model

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 
 from maitre.models import AlertRead
 from maitre.presence import PresenceEvent
-from maitre.service import VenueService
+from maitre.runtime.service import VenueService
 from tests.conftest import live_service, wait_until
 from tests.factories import presence, seed_guest, seed_venue
 

@@ -15,8 +15,9 @@ from sqlalchemy.engine import Engine
 
 from maitre import wire
 from maitre.mqtt import BrokerAddress
+from maitre.observability.histogram import Histogram
 from maitre.observability.logs import configure_logging
-from maitre.observability.metrics import Histogram, render
+from maitre.observability.metrics import render
 from tests.conftest import MosquittoProcess, live_service, wait_until
 from tests.factories import batch, open_screen, seed_guest, seed_venue
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from maitre.db import SchemaOutdated, check_schema, make_engine, schema_diff, schema_revisions, upgrade_schema
-from maitre.service import VenueService
+from maitre.runtime.service import VenueService
 from tests.conftest import drop_schema, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,9 +10,9 @@ from pydantic import ValidationError
 from sqlmodel import create_engine
 
 from maitre.config import Settings
+from maitre.floorplan import VenueModel
 from maitre.presence import PresenceConfig, PresenceEngine, PresenceEvent
-from maitre.presence.venue_model import VenueModel
-from maitre.service import VenueService
+from maitre.runtime.service import VenueService
 from maitre.sim.venue import Layout, bistro_layout, named_layout, presence_model
 from maitre.wire import Sighting
 

@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from maitre.api.app import create_app
-from maitre.auth import StaffRole
 from maitre.guests.ratelimit import PublicLimits
+from maitre.security.tokens import StaffRole
 from tests.conftest import make_settings
 from tests.factories import seed_booking, seed_venue
 

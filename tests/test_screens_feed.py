@@ -18,8 +18,8 @@ from sqlalchemy.engine import Engine
 from maitre.alerts.hub import SUBSCRIBER_BACKLOG, AlertHub, Subscription
 from maitre.alerts.snapshot import service_day
 from maitre.api.routes import screens
-from maitre.auth import StaffRole
 from maitre.models import AlertKind, AlertRead, ScreenRole
+from maitre.security.tokens import StaffRole
 from tests.conftest import LiveService, live_service
 from tests.factories import next_alerts, no_more_frames, open_screen, seed_guest, seed_venue, staff_action
 from tests.factories import presence as arrived

@@ -61,7 +61,7 @@ def migration_config(connection: Connection | None = None) -> Config:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     config = Config()
     # A directory in the installed package (wheels install unzipped), so this works from a wheel too.
-    config.set_main_option("script_location", str(resources.files("maitre") / "migrations"))
+    config.set_main_option("script_location", str(resources.files("maitre.migrations")))
     config.attributes["connection"] = connection
     return config
 

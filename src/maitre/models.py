@@ -421,12 +421,12 @@ class AlertRead(SQLModel):
 
 
 class StaffAccount(SQLModel, table=True):
-    """A member of staff who signs in with a password (maitre.staff); one venue, one role."""
+    """A member of staff who signs in with a password (maitre.security.staff); one venue, one role."""
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(index=True, unique=True, max_length=64)
     venue: str = Field(max_length=64, description="venue slug; the account may be made before the venue")
-    role: str = Field(max_length=16, description="manager, host or kitchen (maitre.auth.StaffRole)")
-    password_hash: str = Field(max_length=256, description="scrypt, salted (maitre.staff)")
+    role: str = Field(max_length=16, description="manager, host or kitchen (security.tokens.StaffRole)")
+    password_hash: str = Field(max_length=256, description="scrypt, salted (maitre.security.staff)")
     disabled: bool = False
     created_at: datetime = Field(default_factory=utcnow)

@@ -11,6 +11,7 @@ import re
 import struct
 import sys
 from array import array
+from collections.abc import Sequence
 from typing import Annotated, Final, Literal, TypeVar
 
 import msgspec
@@ -371,6 +372,22 @@ def config_result_topic(venue: str, gateway: str) -> str:
 # What the venue service subscribes to: every kind from every gateway, in every protocol
 # version, so that messages of an unknown version are seen and counted rather than ignored.
 ANY_VERSION_SUBSCRIPTION: Final = "maitre/+/+/gw/+/+"
+
+
+def gateway_subscriptions(venues: Sequence[str]) -> list[str]:
+    """Gateway topics of these venues, every version (unknown versions are seen and counted)."""
+    return [f"maitre/+/{venue}/gw/+/+" for venue in venues] or [ANY_VERSION_SUBSCRIPTION]
+
+
+# Between instances of the venue service (docs/scale.md): alerts relayed to the instance whose
+# screens show them, and guests, bands, consent and gateways changed through one instance's API,
+# so the others reload them.
+ALERTS_SUBSCRIPTION: Final = f"{TOPIC_ROOT}/+/alerts"
+DIRECTORY_TOPIC: Final = f"{TOPIC_ROOT}/service/directory"
+
+
+def alerts_topic(venue: str) -> str:
+    return f"{TOPIC_ROOT}/{venue}/alerts"
 
 
 class TopicParts(msgspec.Struct, frozen=True):

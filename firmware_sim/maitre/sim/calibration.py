@@ -13,7 +13,7 @@ import random
 
 import msgspec
 
-from maitre.presence.calibration import STAND_S, route
+from maitre.floorplan import STAND_S, route
 from maitre.sim.air import Air
 from maitre.sim.band import BandFirmware
 from maitre.sim.crowd import PathBuilder, Person, crossing_time
@@ -24,7 +24,7 @@ SEED_OFFSET = 7_919  # the walk's radio draws are not the evening's
 
 
 def walker(layout: Layout, band: BandFirmware, start: float = 2.0, stand_s: float = STAND_S) -> Person:
-    """The calibration route an operator walks (`maitre.presence.calibration.route`), at walking pace."""
+    """The calibration route an operator walks (`maitre.floorplan.route`), at walking pace."""
     stops = route(presence_model(layout), stand_s)
     b = PathBuilder(start, stops[0].x, stops[0].y)
     for stop in stops[1:]:

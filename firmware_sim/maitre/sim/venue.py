@@ -7,7 +7,7 @@ from typing import Literal
 
 import msgspec
 
-from maitre.presence.venue_model import VenueModel, WallSpec
+from maitre.floorplan import VenueModel, WallSpec
 
 
 class Zone(msgspec.Struct, frozen=True):

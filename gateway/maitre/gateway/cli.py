@@ -207,8 +207,8 @@ async def _serve(
 
 def _source(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[Any, Any]:
     if args.simulate:
-        from maitre.gateway.simulation import demo_air, placements
-        from maitre.gateway.sources.simulated import SimulatedSource
+        from maitre.sim.demo_evening import demo_air, placements
+        from maitre.sim.source import SimulatedSource
 
         air = demo_air(args.venue)
         if args.gateway not in placements(air):

@@ -44,7 +44,7 @@ class AlertHub:
     def __init__(self) -> None:
         self._subs: dict[tuple[str, str], set[Subscription]] = {}
         self._writing = asyncio.Lock()
-        # Also hands each committed alert to the other service instances (maitre.cluster), if any.
+        # Also hands each committed alert to the other service instances (maitre.runtime.cluster), if any.
         self.relay: Callable[[AlertRead], None] | None = None
 
     async def record(self, write: Callable[[], list[AlertRead]]) -> list[AlertRead]:

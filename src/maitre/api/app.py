@@ -28,13 +28,13 @@ from maitre.api.routes import (
     system,
     venues,
 )
-from maitre.auth import signer_for
 from maitre.config import Settings
 from maitre.db import make_engine
 from maitre.guests.erasure import purge_periodically
 from maitre.guests.ratelimit import PublicLimits, RateLimiter
 from maitre.mqtt import BrokerAddress
-from maitre.service import VenueService
+from maitre.runtime.service import VenueService
+from maitre.security.tokens import signer_for
 
 
 def create_app(settings: Settings, broker: BrokerAddress | None, engine: Engine | None = None) -> FastAPI:

@@ -10,14 +10,14 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, select
 
-from maitre.auth import InvalidToken, StaffClaims, StaffRole, TokenSigner
 from maitre.db import session_scope
 from maitre.guests.ratelimit import (
     PublicLimits,
     RateLimiter,
 )
 from maitre.models import Reservation, Venue
-from maitre.service import VenueService
+from maitre.runtime.service import VenueService
+from maitre.security.tokens import InvalidToken, StaffClaims, StaffRole, TokenSigner
 
 
 def get_service(request: Request) -> VenueService:

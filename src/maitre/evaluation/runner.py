@@ -12,13 +12,13 @@ from typing import Protocol
 import msgspec
 
 from maitre import wire
+from maitre.floorplan import VenueModel
 from maitre.gateway.beacons import decode
 from maitre.gateway.window import Window
 from maitre.identity.resolver import EidResolver, RotatingBand
 from maitre.ingest.pipeline import Ingest
 from maitre.presence import GatewayKey, PresenceEngine, PresenceEvent
 from maitre.presence.calibration import Calibration, fit
-from maitre.presence.venue_model import VenueModel
 from maitre.sim.scenario import Evening, Scenario, build
 from maitre.sim.venue import named_layout, presence_model
 from maitre.wire import Sighting

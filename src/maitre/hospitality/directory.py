@@ -8,10 +8,10 @@ from typing import TypeVar
 
 from sqlmodel import Session, col, or_, select
 
+from maitre.floorplan import VenueModel, WallSpec
 from maitre.identity.resolver import EidResolver, RotatingBand
 from maitre.ingest.tracked import TrackedBands
 from maitre.models import Band, Gateway, Guest, Venue, VenueLayout
-from maitre.presence.venue_model import VenueModel, WallSpec
 
 K = TypeVar("K")
 V = TypeVar("V")

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maitre.presence.engine import PresenceConfig, follow_link
+from maitre.floorplan import VenueModel
+from maitre.presence.config import PresenceConfig
 from maitre.presence.grid import expected_levels
 from maitre.presence.kalman import RssiKalman
-from maitre.presence.venue_model import VenueModel
+from maitre.presence.link import follow_link
 from maitre.wire import Sighting
 
 # A link's first updates are the filter finding its feet, not the venue: they are left out.
@@ -32,70 +33,6 @@ MIN_SIGMA_DB, MAX_SIGMA_DB = 4.0, 16.0
 # The walk sees each link for a minute or two; an evening sees thousands. What the engine
 # assumes is the walk's spread plus this much, chosen on the tuning evenings (docs/presence.md).
 MARGIN_DB = 0.5
-STAND_S = 15.0  # seconds at each stop of the route: several times the shadowing's memory
-ROOM_DEPTH_M = 7.0  # how far into the room the route goes, at most
-
-
-@dataclass(frozen=True, slots=True)
-class Waypoint:
-    """A place on the calibration route; the walker stands there `stand_s` seconds (0: walks through)."""
-
-    name: str
-    x: float
-    y: float
-    stand_s: float = 0.0
-
-
-def inward(model: VenueModel) -> tuple[float, float]:
-    """The unit direction from the door into the venue: the one whose first metre is inside."""
-    dx, dy = model.door
-    for ux, uy in ((0.0, 1.0), (0.0, -1.0), (1.0, 0.0), (-1.0, 0.0)):
-        if _inside(model, dx + ux, dy + uy) and not _inside(model, dx - ux, dy - uy):
-            return ux, uy
-    raise CalibrationError(
-        f"cannot tell which side of the door {model.door} is inside: the layout's inside rectangles "
-        "should start at the door and the pavement lie outside them"
-    )
-
-
-def route(model: VenueModel, stand_s: float = STAND_S) -> list[Waypoint]:
-    """The walk, from the plan: the pavement, outside the door, the host stand, the room, and out.
-
-    Along the pavement from 10 m to one side, a stop just outside the door, in to a metre past
-    it (where the host stand usually is), into the room, back to the stand, out, a stop just
-    outside the door's other side, and 10 m along the pavement the other way.
-    """
-    dx, dy = model.door
-    ix, iy = inward(model)
-    ax, ay = iy, -ix  # along the facade
-
-    def at(name: str, into: float, along: float, stand: float = 0.0) -> Waypoint:
-        return Waypoint(name, dx + ix * into + ax * along, dy + iy * into + ay * along, stand)
-
-    depth = ROOM_DEPTH_M
-    while depth > 1.5 and not _inside(model, dx + ix * depth + ax * 1.5, dy + iy * depth + ay * 1.5):
-        depth -= 0.5
-    return [
-        at("the pavement, 10 m to one side", -2.0, -10.0),
-        at("the pavement, 2 m before the door", -1.5, -2.0),
-        at("just outside the door, to one side", -0.8, -0.8, stand_s),
-        at("the doorway, outside", -0.3, 0.0),
-        at("the doorway, inside", 0.3, 0.0),
-        at("the host stand", 1.0, 0.3, stand_s),
-        at("the room", depth, 1.5, stand_s),
-        at("beside the host stand", 1.0, 1.1, stand_s),
-        at("the doorway, inside", 0.3, 0.0),
-        at("the doorway, outside", -0.3, 0.0),
-        at("just outside the door, to the other side", -0.8, 0.8, stand_s),
-        at("the pavement, 2 m past the door", -1.5, 2.0),
-        at("the pavement, 10 m to the other side", -2.0, 10.0),
-    ]
-
-
-def _inside(model: VenueModel, x: float, y: float) -> bool:
-    return any(x0 <= x <= x1 and y0 <= y <= y1 for x0, y0, x1, y1 in model.inside)
-
-
 class CalibrationError(ValueError):
     """The walk cannot calibrate the venue (too few sightings on the route, unknown gateways)."""
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from maitre.floorplan import VenueModel
 from maitre.presence.grid import expected_levels
-from maitre.presence.venue_model import VenueModel
 
 WALK = 1.3  # m/s
 DT = 0.1  # the time grid of the precomputed means, seconds

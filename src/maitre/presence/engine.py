@@ -16,118 +16,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from maitre.floorplan import FloorPlanError, VenueModel, inward
+from maitre.presence.config import DOOR, INSIDE, PresenceConfig
 from maitre.presence.door_test import DoorTest, Window, remember
+from maitre.presence.events import GatewayKey, PresenceEvent
 from maitre.presence.grid import Track, VenueGrid, track_start, track_update
 from maitre.presence.kalman import RssiKalman
-from maitre.presence.venue_model import VenueModel
+from maitre.presence.link import LN10_OVER_10, FloatArray, follow_link, level
+from maitre.presence.role_rule import RoleRule
 from maitre.wire import Sighting
-
-if TYPE_CHECKING:
-    from maitre.presence.role_rule import RoleRule
-
-GatewayKey = tuple[str, str]  # (venue, gateway)
-FloatArray = npt.NDArray[np.float64]
-EventKind = Literal["approaching", "arrived", "left"]
-
-DOOR, APPROACH, INSIDE = "door", "approach", "inside"
-_LN10_OVER_10 = math.log(10) / 10
-
-
-@dataclass(frozen=True, slots=True)
-class PresenceConfig:
-    path_loss_exponent: float = 2.2
-    default_power_1m: int = -59  # when a frame carries no calibrated power
-    # Kalman tuning: walking changes a link's level by a few dB/s, and that rate itself changes
-    # within a second or two; fast fading is ~4 dB per packet, the slow floor ~2 dB.
-    accel_noise: float = 12.0  # q, dB²/s³
-    fading_var: float = 16.0
-    floor_var: float = 4.0
-    stale_s: float = 2.5  # a link unheard this long no longer counts; restarts when heard again
-    arrive_m: float = 2.2  # this close to a door gateway …
-    inside_margin_db: float = 4.0  # … and this much louder at the door than outside …
-    dwell: float = 0.5  # … for this long: arrived
-    leave_m: float = 4.5  # only beyond this (or clearly outside) does an arrived band count as gone
-    leave_s: float = 2.0  # … for this long: a guest at the edge does not flap
-    inside_m: float = 4.0  # arrival radius around inside gateways, used when no door gateway hears
-    approach_m: float = 15.0  # approaching is only reported this close to a door gateway
-    approach_rate_db_s: float = 1.0  # the door link strengthening at least this fast means "coming closer"
-    # With a venue model: fuse all gateways over the venue's grid instead of the role rule.
-    model_sigma_db: float = 8.0  # how far a filtered level may sit from the model: shadowing, bodies
-    p_enter: float = 0.9  # probability of being inside that, held for track_dwell, means arrived
-    # The track already weighs evidence over time, so no extra wait: a dwell on top only adds
-    # latency (tuning seeds: 0.5 s cost 0.4 s of p50 and caught no wrong greet that a lower
-    # evidence_weight did not).
-    track_dwell: float = 0.0
-    p_leave: float = 0.2  # … and below which, held for leave_s, means gone again
-    track_interval: float = 0.4  # seconds of evidence per track step: about one batch from every gateway
-    walk_speed: float = 1.5  # m/s: how fast probability may move between cells
-    # Filtered levels repeat what they said a period ago and shadowing lasts seconds, so each
-    # period's evidence counts for less than one independent look.
-    evidence_weight: float = 0.7
-    # A second opinion at the door (door_test.py): arrived as soon as the track puts the band
-    # inside with at least door_test_p and the door test finds "walked in" beats "still outside"
-    # by door_test_llr (log-likelihood): it weighs each window once, with shadowing's correlation,
-    # and knows the paths people walk, so it is sure sooner (docs/presence.md, "How it decides").
-    door_test: bool = True
-    door_test_p: float = 0.5
-    door_test_llr: float = 4.5
-    # The track's own arrivals (p_enter) must not contradict the door test: inside by now (crossed
-    # the door lately, or standing inside a while) must beat still outside by door_agree_llr,
-    # unless the track holds the band inside for track_hold seconds. None: the track alone decides.
-    door_agree_llr: float | None = 2.0
-    track_hold: float = 2.0
-    # A later, surer look: "crossed the door at least door_settled_s ago" beats still outside by
-    # door_settled_llr. A passer-by fits "crossing now" for a moment, rarely "crossed 2 s ago", so
-    # the bar is lower, and it is asked even when the track, in deep shadowing, still doubts
-    # (P ≥ door_settled_p). None: not asked.
-    door_settled_llr: float | None = 3.0
-    door_settled_s: float = 2.0
-    door_settled_p: float = 0.01
-    # A gateway over the door (within overhead_m of its middle, as on the lintel) makes the door
-    # test sure enough to have the last word: the track's arrivals need inside by now to beat
-    # still outside by overhead_agree_llr, and the track holding a band inside is not enough.
-    # None: no gateway counts as over the door.
-    overhead_m: float | None = 0.5
-    overhead_agree_llr: float = 4.0
-    forget_after: float = 30.0  # seconds unheard before a band's state is dropped
-
-
-@dataclass(frozen=True, slots=True)
-class PresenceEvent:
-    venue: str
-    band: str  # advertiser id as on the wire
-    kind: EventKind
-    at: float  # gateway time of the deciding sighting, unix seconds
-    gateway: str
-    distance_m: float
-    confidence: float  # 0..1
-    eta_s: float | None = None  # for approaching: estimated seconds to the door
-
-
-def level(s: Sighting, cfg: PresenceConfig) -> float:
-    """A sighting's level relative to its band's 1 m power, so bands of different power compare."""
-    return s.rssi - (s.tx if s.tx is not None else cfg.default_power_1m)
-
-
-def follow_link(
-    links: dict[str, RssiKalman], gateway: str, s: Sighting, cfg: PresenceConfig
-) -> RssiKalman | None:
-    """Feed a sighting to its gateway's link filter, started afresh when new or stale; None: too old."""
-    z = level(s, cfg)
-    link = links.get(gateway)
-    if link is None or s.t - link.last_t > cfg.stale_s:
-        link = links[gateway] = RssiKalman(z, s.t)
-    elif s.t > link.last_t:
-        link.update(z, s.t, s.n, cfg.accel_noise, cfg.fading_var, cfg.floor_var)
-    else:
-        return None
-    return link
 
 
 class _Band:
@@ -172,8 +73,6 @@ class PresenceEngine:
         self._doors: dict[str, tuple[VenueModel, DoorTest | None, bool]] = {}
         self._bands: dict[tuple[str, str], _Band] = {}  # venues with a model
         self._rules: dict[str, RoleRule] = {}  # venues without: the role rule, a batch at a time
-        # Loaded now, not on the first batch: the role rule's compiled loop takes a moment to load.
-        from maitre.presence import role_rule  # noqa: F401  (it builds on this module's types)
 
     def distance(self, rssi: float, power_1m: float) -> float:
         """Log-distance path loss inverted: metres from a filtered level and the 1 m power."""
@@ -233,8 +132,6 @@ class PresenceEngine:
             raise ValueError(f"venue {venue!r} has a model: give it sightings (observe_batch)")
         rule = self._rules.get(venue)
         if rule is None:
-            from maitre.presence.role_rule import RoleRule  # it builds on this module's types
-
             rule = self._rules[venue] = RoleRule(venue, self.roles, self.config)
         return rule
 
@@ -274,12 +171,9 @@ class PresenceEngine:
         model = self.models[venue]
         cached = self._doors.get(venue)
         if cached is None or cached[0] is not model:
-            # Here, not at the top: calibration builds on this module (follow_link, PresenceConfig).
-            from maitre.presence.calibration import CalibrationError, inward
-
             try:
                 way_in = inward(model)
-            except CalibrationError:
+            except FloorPlanError:
                 test = None
             else:
                 test = DoorTest(model, way_in, self.config.path_loss_exponent, self._grid(venue).sigma)
@@ -378,7 +272,7 @@ class PresenceEngine:
             return
         # Level rising at r dB/s means distance shrinking at d·ln10·r/(10·n) m/s, so the time to
         # reach the door is 10·n / (ln10 · r) seconds, whatever the distance.
-        eta = min(60.0, cfg.path_loss_exponent / (_LN10_OVER_10 * rate))
+        eta = min(60.0, cfg.path_loss_exponent / (LN10_OVER_10 * rate))
         band.approaching = True
         confidence = round(min(1.0, rate / (3 * cfg.approach_rate_db_s)), 2)
         events.append(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from maitre.presence.venue_model import VenueModel
+from maitre.floorplan import VenueModel
 
 CELL_M = 0.5  # about a stride: finer than the signal can resolve anyway
 MIN_DISTANCE_M = 0.3  # the near field: the model stops meaning anything closer than this

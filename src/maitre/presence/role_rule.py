@@ -27,17 +27,10 @@ import numpy as np
 import numpy.typing as npt
 
 from maitre.presence import role_kernel
-from maitre.presence.engine import (
-    _LN10_OVER_10,
-    APPROACH,
-    DOOR,
-    INSIDE,
-    FloatArray,
-    GatewayKey,
-    PresenceConfig,
-    PresenceEvent,
-)
+from maitre.presence.config import APPROACH, DOOR, INSIDE, PresenceConfig
+from maitre.presence.events import GatewayKey, PresenceEvent
 from maitre.presence.key_index import KeyIndex
+from maitre.presence.link import LN10_OVER_10, FloatArray
 from maitre.presence.role_kernel import APPROACHING, ARRIVED, HEARD, INSIDE_SINCE, OUTSIDE_SINCE
 from maitre.wire import Sighting
 
@@ -328,7 +321,7 @@ class RoleRule:
                 return None
             # Level rising at r dB/s means distance shrinking at d·ln10·r/(10·n) m/s, so the time to
             # reach the door is 10·n / (ln10 · r) seconds, whatever the distance.
-            eta = min(60.0, cfg.path_loss_exponent / (_LN10_OVER_10 * rate))
+            eta = min(60.0, cfg.path_loss_exponent / (LN10_OVER_10 * rate))
             state[row, APPROACHING] = 1.0
             confidence = round(min(1.0, rate / (3 * cfg.approach_rate_db_s)), 2)
             return PresenceEvent(venue, band, "approaching", t, gw, round(d, 2), confidence, round(eta, 1))

@@ -25,7 +25,6 @@ from maitre.api.deps import (
     guest_rate_limit,
     spend,
 )
-from maitre.auth import GuestClaims, InvalidToken, TokenSigner
 from maitre.db import session_scope
 from maitre.guests import consent
 from maitre.guests.erasure import erase_guest
@@ -46,6 +45,7 @@ from maitre.models import (
     Venue,
     row_id,
 )
+from maitre.security.tokens import GuestClaims, InvalidToken, TokenSigner
 
 router = APIRouter(
     prefix="/api/guest", tags=["guest"], dependencies=[Depends(guest_rate_limit)], responses=RATE_LIMITED

@@ -1,4 +1,4 @@
-"""Staff sign-in: a username and password (maitre.staff) for a token of the account's venue and role."""
+"""Staff sign-in: a username and password (security/staff.py) for a token of the account's venue and role."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from maitre.api.deps import SessionDep, client_address, spend
-from maitre.auth import DEFAULT_TOKEN_HOURS, StaffRole, TokenSigner
 from maitre.guests.ratelimit import RateLimiter
-from maitre.staff import MAX_PASSWORD_CHARS, authenticate
+from maitre.security.staff import MAX_PASSWORD_CHARS, authenticate
+from maitre.security.tokens import DEFAULT_TOKEN_HOURS, StaffRole, TokenSigner
 
 router = APIRouter(tags=["staff"])
 

@@ -9,7 +9,6 @@ from sqlmodel import Session, col, or_, select
 
 from maitre.alerts.store import to_read
 from maitre.api.deps import ServiceDep, SessionDep, StaffDep, VenueManagerDep, require_venue, venue_by_slug
-from maitre.auth import StaffClaims, StaffRole
 from maitre.db import session_scope
 from maitre.guests import consent
 from maitre.guests.erasure import erase_guest, purge_location
@@ -25,6 +24,7 @@ from maitre.models import (
     Venue,
     utcnow,
 )
+from maitre.security.tokens import StaffClaims, StaffRole
 
 router = APIRouter(prefix="/api/venues", tags=["privacy"])
 

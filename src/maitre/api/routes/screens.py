@@ -30,11 +30,11 @@ from maitre.alerts.snapshot import opening_frames
 from maitre.alerts.store import alerts_since, to_read
 from maitre.api.deps import SessionDep, StaffDep, require_screen, venue_by_slug
 from maitre.api.screen_socket import FRAME_WRITER, FrameWriter
-from maitre.auth import InvalidToken, StaffClaims, TokenSigner
 from maitre.config import Settings
 from maitre.db import session_scope
 from maitre.models import AlertRead, ScreenRole
-from maitre.service import VenueService
+from maitre.runtime.service import VenueService
+from maitre.security.tokens import InvalidToken, StaffClaims, TokenSigner
 
 log = logging.getLogger("maitre.screens")
 router = APIRouter(tags=["screens"])

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-log = logging.getLogger("maitre.auth")
+log = logging.getLogger("maitre.security.tokens")
 
 TOKEN_VERSION = "mt1"  # noqa: S105 (a format tag, not a secret)
 # Guest tokens carry their own tag, and the tag is signed: neither kind passes for the other.

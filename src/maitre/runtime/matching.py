@@ -16,10 +16,10 @@ from sqlalchemy.exc import OperationalError
 from maitre.alerts.hub import AlertHub
 from maitre.hospitality.arrivals import Arrivals
 from maitre.models import AlertRead
-from maitre.observability.metrics import Histogram
+from maitre.observability.histogram import Histogram
 from maitre.presence import PresenceEvent
 
-log = logging.getLogger("maitre.matching")
+log = logging.getLogger("maitre.runtime.matching")
 
 # After an approach that changed nothing, that band's approaches skip matching for this long.
 QUIET_APPROACH_SECONDS = 30.0

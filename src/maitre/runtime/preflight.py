@@ -9,9 +9,9 @@ import paho.mqtt.client as paho
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from maitre.cluster import VenueClaims, VenueTaken
 from maitre.db import SchemaOutdated, check_schema, make_engine
 from maitre.mqtt import BrokerAddress, make_client
+from maitre.runtime.cluster import VenueClaims, VenueTaken
 
 # Long enough for a broker on another host under load, short enough that a typo is reported soon.
 BROKER_ANSWER_SECONDS = 10.0

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from maitre import access_commands
+from maitre.cli import access as access_commands
 from maitre.observability.logs import configure_logging
 
 SCHEMA_DIR = Path("docs/schemas")
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "token":
         return _token(args.venue, args.role, args.hours)
     if args.command == "db":
-        from maitre.db_command import run_db_command
+        from maitre.cli.db import run_db_command
 
         return run_db_command(args)
     if args.command == "eval":
@@ -151,12 +151,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"maitre: bad setting: {exc}", file=sys.stderr)
         return 2
     if args.command == "calibrate":
-        from maitre.calibrate_command import run as run_calibrate
+        from maitre.cli.calibrate import run as run_calibrate
 
         return run_calibrate(args, settings)
     try:
         if args.command == "demo":
-            from maitre.demo import run_demo
+            from maitre.demo.run import run_demo
 
             asyncio.run(run_demo(settings, args.duration, fresh_db))
         else:
@@ -177,8 +177,8 @@ def _serve(settings: object) -> int:
     from maitre.broker import start_embedded_broker
     from maitre.config import EMBEDDED, Settings
     from maitre.mqtt import BrokerAddress
-    from maitre.preflight import StartupRefused, check_broker, check_venue_claims, open_database
-    from maitre.service import settle_heap
+    from maitre.runtime.preflight import StartupRefused, check_broker, check_venue_claims, open_database
+    from maitre.runtime.service import settle_heap
 
     assert isinstance(settings, Settings)
     broker = None
@@ -217,7 +217,7 @@ def _serve(settings: object) -> int:
 
 
 def _token(venue: str, role: str, hours: float) -> int:
-    from maitre.auth import StaffRole, TokenSigner
+    from maitre.security.tokens import StaffRole, TokenSigner
 
     secret = os.environ.get("MAITRE_SECRET_KEY")
     if not secret:

@@ -20,7 +20,6 @@ from sqlmodel import Session, select
 
 from maitre import wire
 from maitre.alerts.hub import AlertHub
-from maitre.cluster import AlertRelay, VenueClaims, gateway_subscriptions
 from maitre.config import Settings
 from maitre.db import check_schema, session_scope
 from maitre.guests.offers import load_offer_rules
@@ -30,13 +29,14 @@ from maitre.hospitality.directory import Directory
 from maitre.ingest.foreign import load_foreign_gateways
 from maitre.ingest.mqtt import MqttIngress
 from maitre.ingest.pipeline import Ingest
-from maitre.matching import MatchingQueue
 from maitre.models import Band, Gateway, Venue, utcnow
 from maitre.mqtt import BrokerAddress
-from maitre.observability.metrics import Histogram
+from maitre.observability.histogram import Histogram
 from maitre.presence import PresenceConfig, PresenceEngine, PresenceEvent
+from maitre.runtime.cluster import AlertRelay, VenueClaims
+from maitre.runtime.matching import MatchingQueue
 
-log = logging.getLogger("maitre.service")
+log = logging.getLogger("maitre.runtime.service")
 
 ALL_VENUES = "*"  # the ingest session of an instance that serves every venue
 # Ingest lets other tasks run at least this often while it works through a backlog of batches.
@@ -203,7 +203,7 @@ class VenueService:
             foreign_subscriptions=self.foreign.subscriptions
             if every
             else self.foreign.subscriptions_for(venue),
-            subscriptions=gateway_subscriptions([] if every else [venue]),
+            subscriptions=wire.gateway_subscriptions([] if every else [venue]),
         )
         self.ingresses[venue] = ingress
         ingress.start()

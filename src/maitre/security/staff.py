@@ -16,8 +16,8 @@ import secrets
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from maitre.auth import StaffRole
 from maitre.models import StaffAccount
+from maitre.security.tokens import StaffRole
 
 # scrypt cost: n=2^14, r=8 is the RFC 7914 interactive-login figure; ~16 MiB and ~50 ms a check.
 SCRYPT_N = 2**14

@@ -54,10 +54,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _staff_add(args: argparse.Namespace) -> int:
-    from maitre.auth import StaffRole
     from maitre.config import Settings
     from maitre.db import make_engine, session_scope
-    from maitre.staff import add_account
+    from maitre.security.staff import add_account
+    from maitre.security.tokens import StaffRole
 
     password = _password(args.password_file)
     engine = make_engine(Settings().database_url)
@@ -86,7 +86,7 @@ def _password(path: Path | None) -> str:
 
 def _credentials(args: argparse.Namespace) -> int:
     from maitre import wire
-    from maitre.credentials import write
+    from maitre.security.credentials import write
 
     if not wire.is_valid_name(args.venue):
         raise ValueError(f"invalid venue name {args.venue!r}: use 1-64 of A-Z a-z 0-9 _ -")

@@ -34,21 +34,7 @@ from maitre import wire
 from maitre.models import AlertRead
 from maitre.mqtt import BrokerAddress, make_client
 
-log = logging.getLogger("maitre.cluster")
-
-ALERTS_SUBSCRIPTION = f"{wire.TOPIC_ROOT}/+/alerts"
-# Guests, bands, consent and gateways changed through one instance's API: the others reload them.
-DIRECTORY_TOPIC = f"{wire.TOPIC_ROOT}/service/directory"
-
-
-def alerts_topic(venue: str) -> str:
-    return f"{wire.TOPIC_ROOT}/{venue}/alerts"
-
-
-def gateway_subscriptions(venues: Sequence[str]) -> list[str]:
-    """Gateway topics of these venues, every version (unknown versions are seen and counted)."""
-    return [f"maitre/+/{venue}/gw/+/+" for venue in venues] or [wire.ANY_VERSION_SUBSCRIPTION]
-
+log = logging.getLogger("maitre.runtime.cluster")
 
 class VenueTaken(RuntimeError):
     """Another instance serves a venue this one was told to serve."""
@@ -267,12 +253,12 @@ class AlertRelay:
 
     def publish(self, alert: AlertRead) -> None:
         payload = msgspec.json.encode(AlertEnvelope(self.instance, alert.model_dump(mode="json")))
-        self.client.publish(alerts_topic(alert.venue), payload, qos=wire.QOS)
+        self.client.publish(wire.alerts_topic(alert.venue), payload, qos=wire.QOS)
 
     def publish_directory_change(self, guest: int | None) -> None:
         """Tell the other instances to re-read a guest's bands and consent (None: everything)."""
         payload = msgspec.json.encode(DirectoryChange(self.instance, guest))
-        self.client.publish(DIRECTORY_TOPIC, payload, qos=wire.QOS)
+        self.client.publish(wire.DIRECTORY_TOPIC, payload, qos=wire.QOS)
 
     def _on_connect(
         self, client: paho.Client, _u: object, _f: object, reason: paho.ReasonCode, _p: object
@@ -280,7 +266,7 @@ class AlertRelay:
         if reason.is_failure:
             log.error("broker %s refused the alert relay: %s", self.broker.url(), reason)
             return
-        client.subscribe([(ALERTS_SUBSCRIPTION, wire.QOS), (DIRECTORY_TOPIC, wire.QOS)])
+        client.subscribe([(wire.ALERTS_SUBSCRIPTION, wire.QOS), (wire.DIRECTORY_TOPIC, wire.QOS)])
         self.loop.call_soon_threadsafe(self.connected.set)
 
     def _on_disconnect(self, client: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:
@@ -288,7 +274,7 @@ class AlertRelay:
             self.loop.call_soon_threadsafe(self.connected.clear)
 
     def _on_message(self, client: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
-        if msg.topic == DIRECTORY_TOPIC:
+        if msg.topic == wire.DIRECTORY_TOPIC:
             self._on_directory_change(msg)
             return
         try:

@@ -13,23 +13,23 @@ import uvicorn
 
 from maitre.api.app import create_app
 from maitre.api.screen_socket import PER_MESSAGE_DEFLATE, ScreenSocketProtocol
-from maitre.auth import StaffRole
 from maitre.broker import start_embedded_broker
-from maitre.calibrate_command import save_sigma
+from maitre.cli.calibrate import save_sigma
 from maitre.config import EMBEDDED, Settings
 from maitre.db import make_engine, upgrade_schema
+from maitre.demo.seed import DEMO_GUESTS, seed_guest, seed_venue
 from maitre.evaluation.runner import calibrate
 from maitre.gateway.agent import GatewayAgent
-from maitre.gateway.sources.simulated import SimulatedSource
 from maitre.mqtt import BrokerAddress
-from maitre.seed import DEMO_GUESTS, seed_guest, seed_venue
-from maitre.service import VenueService
+from maitre.runtime.service import VenueService
+from maitre.security.tokens import StaffRole
 from maitre.sim.air import Air
 from maitre.sim.scenario import Scenario
 from maitre.sim.scene import Scene
+from maitre.sim.source import SimulatedSource
 from maitre.sim.venue import bistro_layout
 
-log = logging.getLogger("maitre.demo")
+log = logging.getLogger("maitre.demo.run")
 
 DEMO_DATABASE = "maitre-demo.db"
 FIRST_ARRIVAL = 4.0  # seconds after start: soon enough that a new user sees it at once

@@ -18,7 +18,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 from maitre import wire
-from maitre.cluster import DIRECTORY_TOPIC
 
 # Mosquitto's own default is 101 rounds. The passwords here are 32 random bytes, so stretching
 # adds nothing against guessing; a modest count keeps a broker cheap to reconnect to after an outage.
@@ -82,7 +81,7 @@ def acl_text(venue: str, credentials: Sequence[Credential]) -> str:
         f"topic write {root}/+/config",
         # Several service instances share committed alerts and directory changes through the broker.
         f"topic readwrite {wire.TOPIC_ROOT}/{venue}/alerts",
-        f"topic readwrite {DIRECTORY_TOPIC}",
+        f"topic readwrite {wire.DIRECTORY_TOPIC}",
     ]
     for c in credentials:
         if c.gateway is None:

@@ -22,11 +22,11 @@ from sqlmodel import select
 
 from maitre import wire
 from maitre.db import session_scope
+from maitre.floorplan import STAND_S, VenueModel, Waypoint, route
 from maitre.hospitality.directory import venue_model
 from maitre.models import Gateway, Venue
 from maitre.mqtt import BrokerAddress, make_client
-from maitre.presence.calibration import STAND_S, Calibration, CalibrationError, Waypoint, fit, route
-from maitre.presence.venue_model import VenueModel
+from maitre.presence.calibration import Calibration, CalibrationError, fit
 from maitre.wire import Sighting
 
 

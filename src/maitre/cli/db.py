@@ -76,8 +76,8 @@ def _first_line(exc: BaseException) -> str:
 
 def _seed_demo(engine: Engine, venue: str, guests: int) -> int:
     """The demo bistro and the guests whose bands `maitre-gateway run --simulate` hears arriving."""
-    from maitre.gateway.simulation import demo_guest_bands
-    from maitre.seed import DEMO_GUESTS, seed_guest, seed_venue
+    from maitre.demo.seed import DEMO_GUESTS, seed_guest, seed_venue
+    from maitre.sim.demo_evening import demo_guest_bands
     from maitre.sim.venue import demo_layout
 
     if not wire.is_valid_name(venue):

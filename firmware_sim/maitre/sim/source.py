@@ -1,4 +1,4 @@
-"""An advertisement source fed by firmware_sim's air instead of a radio."""
+"""An advertisement source for the gateway agent, fed by the simulated air instead of a radio."""
 
 from __future__ import annotations
 

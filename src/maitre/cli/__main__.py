@@ -1,0 +1,7 @@
+"""`python -m maitre.cli`: the `maitre` command."""
+
+import sys
+
+from maitre.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The one-process demo: embedded broker, service, seeded bistro and a simulated crowd."""

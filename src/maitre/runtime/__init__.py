@@ -1,0 +1,1 @@
+"""The running service: ingest sessions and venue claims, the matching queue, the cluster relay."""
