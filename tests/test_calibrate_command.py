@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from maitre import wire
 from maitre.cli import main
-from maitre.cli.calibrate import CalibrationRefused, calibrate, load_model, save_sigma, where_from
+from maitre.cli.calibration_walk import CalibrationRefused, calibrate, load_model, save_sigma, where_from
 from maitre.db import create_schema, make_engine
 from maitre.demo.seed import seed_venue
 from maitre.floorplan import Waypoint, route

@@ -5,39 +5,52 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import timedelta
-
-from pydantic import ValidationError
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import select
+from typing import TYPE_CHECKING
 
 from maitre import wire
-from maitre.config import Settings
-from maitre.db import (
-    SchemaOutdated,
-    check_schema,
-    make_engine,
-    new_revision,
-    schema_revisions,
-    session_scope,
-    upgrade_schema,
-)
-from maitre.models import Venue
+from maitre.cli.settings import load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 DEMO_SEED_GUESTS = 60  # twelve minutes of arrivals, one every 12 s
 
 
-def run_db_command(args: argparse.Namespace) -> int:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db = sub.add_parser("db", help="the database: upgrade, current, seed-demo, stamp, revision")
+    db.set_defaults(func=run)
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="migrate MAITRE_DATABASE_URL to this version's schema")
+    upgrade.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
+    upgrade.add_argument(
+        "--seed-demo", metavar="VENUE", default="", help="then as `db seed-demo --venue VENUE` (empty: no)"
+    )
+    db_sub.add_parser("current", help="print the database's revision and this version's")
+    seed_demo = db_sub.add_parser(
+        "seed-demo",
+        help="book the simulated gateways' crowd: the demo bistro, its gateways and guests (once)",
+    )
+    seed_demo.add_argument("--venue", default="bistro", help="slug, as given to maitre-gateway --venue")
+    seed_demo.add_argument("--guests", type=int, default=60, help="arriving guests to book (one every 12 s)")
+    stamp = db_sub.add_parser("stamp", help="record a revision without running it (tables made by hand)")
+    stamp.add_argument("revision")
+    revision = db_sub.add_parser("revision", help="write a migration for the models' changes (developers)")
+    revision.add_argument("-m", "--message", required=True, help="what changed, e.g. 'guest check-in'")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from maitre.db import make_engine, new_revision, schema_revisions, upgrade_schema
+
     if args.db_command == "revision":
         path = new_revision(args.message)
         print(f"wrote {path}: read it through, then `uv run ruff format {path}`")
         return 0
-    try:
-        url = Settings().database_url
-    except ValidationError as exc:
-        print(f"maitre: bad setting: {exc}", file=sys.stderr)
+    settings = load_settings()
+    if settings is None:
         return 2
-    engine = make_engine(url)
+    engine = make_engine(settings.database_url)
     try:
         if args.db_command == "upgrade":
             upgrade_schema(engine, args.revision)
@@ -76,7 +89,11 @@ def _first_line(exc: BaseException) -> str:
 
 def _seed_demo(engine: Engine, venue: str, guests: int) -> int:
     """The demo bistro and the guests whose bands `maitre-gateway run --simulate` hears arriving."""
+    from sqlmodel import select
+
+    from maitre.db import SchemaOutdated, check_schema, session_scope
     from maitre.demo.seed import DEMO_GUESTS, seed_guest, seed_venue
+    from maitre.models import Venue
     from maitre.sim.demo_evening import demo_guest_bands
     from maitre.sim.venue import demo_layout
 

@@ -14,7 +14,7 @@ import uvicorn
 from maitre.api.app import create_app
 from maitre.api.screen_socket import PER_MESSAGE_DEFLATE, ScreenSocketProtocol
 from maitre.broker import start_embedded_broker
-from maitre.cli.calibrate import save_sigma
+from maitre.cli.calibration_walk import save_sigma
 from maitre.config import EMBEDDED, Settings
 from maitre.db import make_engine, upgrade_schema
 from maitre.demo.seed import DEMO_GUESTS, seed_guest, seed_venue
