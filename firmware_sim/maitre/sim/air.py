@@ -10,10 +10,11 @@ from collections.abc import Callable
 
 from maitre.gateway.advertisement import Advertisement
 from maitre.sim.crowd import Person
-from maitre.sim.radio import Link, RadioModel
+from maitre.sim.radio import Link, RadioModel, SpatialLink
 from maitre.sim.venue import Layout
 
 Sink = Callable[[Advertisement], None]
+BAND_HEIGHT = 1.0  # metres: a band on a wrist at the side, or a beacon in a pocket
 
 
 class Air:
@@ -25,6 +26,7 @@ class Air:
         radio: RadioModel | None = None,
         seed: int = 0,
         epoch: float | None = None,
+        gains: dict[str, float] | None = None,
     ) -> None:
         self.layout = layout
         self.radio = radio or RadioModel()
@@ -35,7 +37,13 @@ class Air:
         self.delivered = 0
         self._sinks: dict[str, Sink] = {}
         self._places = {g.name: (g.x, g.y) for g in layout.gateways}
-        self._links: dict[tuple[str, str], Link] = {}
+        # Vertical gaps and gains are only applied where a layout or radio has them, so the
+        # bistro's evenings draw and compute exactly as they always have.
+        self._lift = {
+            g.name: g.height - BAND_HEIGHT for g in layout.gateways if g.height is not None
+        }
+        self._gains = {name: gain for name, gain in (gains or {}).items() if gain}
+        self._links: dict[tuple[str, str], Link | SpatialLink] = {}
 
     def add(self, person: Person) -> None:
         self.people.append(person)
@@ -65,7 +73,9 @@ class Air:
                     gx, gy = self._places[gw]
                     link = self._links.get((person.name, gw))
                     if link is None:
-                        link = self._links[(person.name, gw)] = Link(rng, model)
+                        link = self._links[(person.name, gw)] = (
+                            SpatialLink(rng, model) if model.kind == "spatial" else Link(rng, model)
+                        )
                     loss = 0.0
                     for wall in walls:
                         if wall.crosses(px, py, gx, gy):
@@ -73,7 +83,14 @@ class Air:
                     # Walking away from the gateway puts the wearer's body in the way.
                     if hx * (gx - px) + hy * (gy - py) < 0:
                         loss += model.body_loss_db
-                    rssi = link.rssi(model, band.power_1m, math.hypot(px - gx, py - gy), t, rng, loss)
+                    if gw in self._gains:
+                        loss -= self._gains[gw]
+                    lift = self._lift.get(gw)
+                    d = math.hypot(px - gx, py - gy) if lift is None else math.hypot(px - gx, py - gy, lift)
+                    if isinstance(link, SpatialLink):
+                        rssi = link.rssi_at(model, band.power_1m, d, px, py, rng, loss)
+                    else:
+                        rssi = link.rssi(model, band.power_1m, d, t, rng, loss)
                     if rssi is None:
                         continue
                     self.delivered += 1

@@ -1,6 +1,6 @@
 """The calibration walk in the simulator: one person walks a known route through the venue.
 
-The same walk a venue's staff would do on installation day (docs/presence.md, "Calibrating a
+The same walk a venue's staff would do on installation day (docs/operate/calibration.md, "Calibrating a
 venue"): along the pavement past the door, a stop just outside it, in to the host stand, into
 the room, back out and along the pavement the other way. It runs in the scenario's own radio
 (shadowing, bodies, loss) with its own seed, never the evening's, and with every gateway alive:

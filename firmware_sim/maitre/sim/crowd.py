@@ -123,6 +123,8 @@ def arriving_guest(
     if wait_outside:
         b.to(dx + 1.2 + offset, dy - 0.8).wait(wait_outside)
     b.to(dx + 0.3 * offset, dy - 0.3).to(dx + 0.3 * offset, dy + 0.3)
+    for ex, ey in layout.entry:  # a vestibule's inner door, say
+        b.to(ex + 0.3 * offset, ey)
     if layout.host_stand is not None:
         hx, hy = layout.host_stand
         b.to(hx + 0.5 * offset, hy).wait(host_wait)

@@ -25,6 +25,10 @@ class RadioSpec(msgspec.Struct, frozen=True):
     fading_db: float = 2.0
     loss: float = 0.1
     body_loss_db: float = 5.0
+    # Each gateway's own gain, dB (antenna, enclosure, mounting): what an uncalibrated install
+    # gets wrong. Gateways not named: 0.
+    gain_db: dict[str, float] = {}
+    kind: str = "gauss-markov"  # or "spatial": the second, independent radio model (radio.py)
 
 
 class CrowdSpec(msgspec.Struct, frozen=True):
@@ -37,6 +41,7 @@ class CrowdSpec(msgspec.Struct, frozen=True):
     waiters_outside: int = 3  # people who stand by the door a while and walk on
     wait_outside: tuple[float, float] = (20.0, 90.0)
     party_waits_outside_share: float = 0.1  # parties that wait by the door before going in
+    known_waiter_share: float = 0.0  # people waiting outside whose band belongs to a booked guest
     staff: int = 2
 
 
@@ -54,7 +59,7 @@ class Scenario(msgspec.Struct, frozen=True):
     description: str = ""
     seed: int = 1
     duration: float = 600.0  # seconds of simulated evening
-    layout: str = "bistro"  # the venue and where its gateways hang (firmware_sim/venue.py LAYOUTS)
+    layout: str = "bistro"  # the venue and where its gateways hang (maitre.sim.venue.LAYOUTS)
     advertising_interval: float = 0.1
     rotating_share: float = 0.5  # bands advertising rotating ids
     rotation_exponent: int = 8
@@ -65,7 +70,7 @@ class Scenario(msgspec.Struct, frozen=True):
 
 
 def load_scenario(name_or_path: str) -> Scenario:
-    """A scenario by file path, or by name from firmware_sim/scenarios/."""
+    """A scenario by file path, or by name from maitre.sim's scenarios/ folder."""
     path = Path(name_or_path)
     if not path.exists():
         path = SCENARIO_DIR / f"{name_or_path}.json"
@@ -109,6 +114,7 @@ def radio_model(r: RadioSpec) -> RadioModel:
         fading_db=r.fading_db,
         loss=r.loss,
         body_loss_db=r.body_loss_db,
+        kind=r.kind,
     )
 
 
@@ -147,9 +153,12 @@ def party_members(
     return members
 
 
-def build(scenario: Scenario, epoch: float = 1_795_000_000.0) -> Evening:
-    """Place the scenario's crowd into a fresh air; same seed, same evening."""
-    layout = named_layout(scenario.layout)
+def build(scenario: Scenario, epoch: float = 1_795_000_000.0, layout: Layout | None = None) -> Evening:
+    """Place the scenario's crowd into a fresh air; same seed, same evening. `layout`: a venue of
+    its own (a drawn one, family.py) instead of the scenario's named layout."""
+    if scenario.radio.kind not in ("gauss-markov", "spatial"):
+        raise ScenarioError(f"scenario {scenario.name!r}: no radio model {scenario.radio.kind!r}")
+    layout = layout or named_layout(scenario.layout)
     names = {g.name for g in layout.gateways}
     for fault in scenario.faults:
         if fault.gateway not in names:  # it would silently never die
@@ -158,7 +167,8 @@ def build(scenario: Scenario, epoch: float = 1_795_000_000.0) -> Evening:
                 f"{scenario.layout!r} has {sorted(names)}"
             )
     rng = random.Random(scenario.seed)
-    air = Air(layout, radio_model(scenario.radio), seed=scenario.seed, epoch=epoch)
+    radio = radio_model(scenario.radio)
+    air = Air(layout, radio, seed=scenario.seed, epoch=epoch, gains=scenario.radio.gain_db)
     c = scenario.crowd
     people: list[Person] = []
 
@@ -197,7 +207,10 @@ def build(scenario: Scenario, epoch: float = 1_795_000_000.0) -> Evening:
         k += 1
     for w in range(c.waiters_outside):
         start = rng.uniform(0, scenario.duration - 60)
-        people.append(waiter_outside(f"waiter-{w}", band(), layout, start, rng, rng.uniform(*c.wait_outside)))
+        waiter = waiter_outside(f"waiter-{w}", band(), layout, start, rng, rng.uniform(*c.wait_outside))
+        if c.known_waiter_share and rng.random() < c.known_waiter_share:
+            waiter.party = f"waiting-{w}"  # booked for later: must not be greeted while waiting outside
+        people.append(waiter)
     for s in range(c.staff):
         people.append(staff_member(f"staff-{s}", band(), layout, 0.0, scenario.duration, rng))
 

@@ -53,6 +53,7 @@ class GatewayPlacement(msgspec.Struct, frozen=True):
     # "door": at the host stand, decides arrival; "approach": outside, hears guests coming;
     # "inside": deeper in the room, tells inside from outside.
     role: Literal["door", "approach", "inside"]
+    height: float | None = None  # metres above the floor; None: at a band's height (no vertical gap)
 
 
 class Layout(msgspec.Struct, frozen=True):
@@ -66,6 +67,7 @@ class Layout(msgspec.Struct, frozen=True):
     walls: list[Wall] = []
     host_stand: tuple[float, float] | None = None  # where arriving guests stop to be greeted
     tables: tuple[float, float] = (2.0, 8.0)  # where seated guests end up (centre of the room)
+    entry: list[tuple[float, float]] = []  # places walked through after the door, before the host stand
 
     def zone_at(self, x: float, y: float) -> Zone | None:
         for zone in self.zones:
@@ -89,7 +91,7 @@ def presence_model(layout: Layout) -> VenueModel:
 
 
 def load_layout(path: str | Path) -> Layout:
-    """Read a layout from a JSON file (see firmware_sim/scenarios/)."""
+    """Read a layout from a JSON file (the fields of Layout, in metres)."""
     return msgspec.json.decode(Path(path).read_bytes(), type=Layout)
 
 
@@ -114,7 +116,7 @@ def demo_layout(venue: str = "bistro") -> Layout:
 def bistro_layout(venue: str = "bistro") -> Layout:
     """A bistro on a pavement with a glazed front: door gap 1.5 m, host stand 1 m inside.
 
-    Five gateways, hung where the decision is made (docs/presence.md, "Where to hang the
+    Five gateways, hung where the decision is made (docs/operate/placement.md, "Where to hang the
     gateways"): two on the host stand itself (door), one either side of the door gap on the
     facade outside (approach) and one in the dining room (inside). The pavement runs along
     y = 0; the facade is the line y = 2.
@@ -138,7 +140,7 @@ def bistro_lintel_layout(venue: str = "bistro") -> Layout:
 
     Everyone who goes in walks right under it, so the door test (maitre/presence/door_test.py)
     becomes sure enough to have the last word on every greeting (PresenceConfig.overhead_m);
-    docs/presence.md, "A gateway over the door", has its numbers.
+    docs/evaluation/2026-11-27-presence.md, "A gateway over the door", has its numbers.
     """
     base = bistro_layout(venue)
     lintel = GatewayPlacement(name="lintel", x=0.0, y=1.9, role="approach")

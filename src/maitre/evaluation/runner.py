@@ -20,7 +20,7 @@ from maitre.ingest.pipeline import Ingest
 from maitre.presence import GatewayKey, PresenceEngine, PresenceEvent
 from maitre.presence.calibration import Calibration, fit
 from maitre.sim.scenario import Evening, Scenario, build
-from maitre.sim.venue import named_layout, presence_model
+from maitre.sim.venue import Layout, named_layout, presence_model
 from maitre.wire import Sighting
 
 BATCH_INTERVAL = 0.5
@@ -28,6 +28,10 @@ BATCH_INTERVAL = 0.5
 # right people: they are in the doorway. Earlier than that, they were outside.
 EARLY_GRACE_S = 1.0
 RECALL_WITHIN_S = 3.0
+# "Approaching" is right when the band's wearer crosses the door within this long after it, and
+# useful when it comes at least APPROACH_LEAD_S before the party's first crossing.
+APPROACH_WITHIN_S = 120.0
+APPROACH_LEAD_S = 5.0
 
 
 class Engine(Protocol):
@@ -50,6 +54,19 @@ class Score:
     parties: int = 0
     recalled: int = 0  # greeted within RECALL_WITHIN_S of crossing the door
     latencies: list[float] = field(default_factory=list)
+    waiters: int = 0  # booked people who stand outside a while and walk on
+    waiter_greets: int = 0
+    announced: int = 0  # approaching events for booked bands
+    announced_right: int = 0  # … whose wearer then crossed the door within APPROACH_WITHIN_S
+    announced_ahead: int = 0  # parties announced at least APPROACH_LEAD_S before their first crossing
+
+    @property
+    def approach_precision(self) -> float:
+        return self.announced_right / self.announced if self.announced else float("nan")
+
+    @property
+    def approach_ahead(self) -> float:
+        return self.announced_ahead / self.parties if self.parties else float("nan")
 
     @property
     def precision(self) -> float:
@@ -183,6 +200,7 @@ def score(
     )
     topic = {g.name: wire.sightings_topic(layout.venue, g.name) for g in layout.gateways}
     greeted: dict[str, float] = {}
+    approaching: list[tuple[str, float]] = []  # (band, when), booked bands only
     last_refresh = 0.0
     for at, gateway, payload in recording.batches:
         clock[0] = at
@@ -190,6 +208,8 @@ def score(
             resolver.refresh(at)
             last_refresh = at
         for event in ingest.handle(topic[gateway], payload):
+            if event.kind == "approaching" and event.band in reservation_of:
+                approaching.append((event.band, event.at - evening.air.epoch))
             if event.kind != "arrived":
                 continue
             key = reservation_of.get(event.band)
@@ -201,6 +221,9 @@ def score(
     )
     crossing = {p.key: p.first_crossing for p in evening.parties}
     passer_keys = {p.party for p in evening.known_passers}
+    waiter_keys = {p.party for p in evening.people if p.kind == "waiter" and p.party is not None}
+    s.waiters = len(waiter_keys)
+    _score_approaching(s, evening, approaching, reservation_of, crossing)
     for key, g in greeted.items():
         c = crossing.get(key)
         if c is not None and g >= c - EARLY_GRACE_S:
@@ -214,7 +237,31 @@ def score(
             s.wrong_guest += 1
             if key in passer_keys:
                 s.passer_greets += 1
+            if key in waiter_keys:
+                s.waiter_greets += 1
     return s
+
+
+def _score_approaching(
+    s: Score,
+    evening: Evening,
+    approaching: list[tuple[str, float]],
+    reservation_of: dict[str, str],
+    crossing: dict[str, float | None],
+) -> None:
+    """How many "approaching" events came true, and how many parties were announced in time."""
+    ahead: set[str] = set()
+    for band, at in approaching:
+        s.announced += 1
+        wearer = evening.bands.get(band)
+        crossed = wearer.door_crossing if wearer is not None else None
+        if crossed is not None and at <= crossed <= at + APPROACH_WITHIN_S:
+            s.announced_right += 1
+        key = reservation_of[band]
+        first = crossing.get(key)
+        if first is not None and first - APPROACH_WITHIN_S <= at <= first - APPROACH_LEAD_S:
+            ahead.add(key)
+    s.announced_ahead = len(ahead)
 
 
 _models: dict[str, VenueModel] = {}
@@ -263,10 +310,16 @@ def calibrate(scenario: Scenario, interval: float = BATCH_INTERVAL) -> Calibrati
 
 
 def evaluate(
-    scenario: Scenario, progress: Callable[[str], None] | None = None, calibrated: bool = False
+    scenario: Scenario,
+    progress: Callable[[str], None] | None = None,
+    calibrated: bool = False,
+    layout: Layout | None = None,
 ) -> tuple[Recording, list[Score]]:
-    """Simulate and record the scenario, and score every engine (Maître's calibrated, if asked)."""
-    evening = build(scenario)
+    """Simulate and record the scenario, and score every engine (Maître's calibrated, if asked);
+    `layout`: a venue of its own instead of the scenario's named one."""
+    if calibrated and layout is not None:
+        raise ValueError("the calibration walk runs in named layouts only")
+    evening = build(scenario, layout=layout)
     recording = record(evening, progress)
     calibration = calibrate(scenario) if calibrated else None
     if calibration is not None and progress is not None:
