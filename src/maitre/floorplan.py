@@ -6,6 +6,7 @@ route, which the simulator walks and the service compares against.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import msgspec
@@ -101,3 +102,99 @@ def route(model: VenueModel, stand_s: float = STAND_S) -> list[Waypoint]:
         at("the pavement, 2 m past the door", -1.5, 2.0),
         at("the pavement, 10 m to the other side", -2.0, 10.0),
     ]
+
+
+OVERHEAD_REACH_M = 0.5  # a gateway this close to the door's middle hangs "over the door" (the engine's rule)
+DOOR_ON_WALL_M = 1.0  # a door this far from every wall is not in the plan's facade
+DEFAULT_MARGIN_M = 8.0  # how far past the gateways, the door and the inside the area goes by default
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCheck:
+    """What a plan cannot be used for (errors: refused) and what it will do that may surprise (warnings)."""
+
+    errors: list[str]
+    warnings: list[str]
+
+
+def default_bounds(model: VenueModel) -> Rect:
+    """The area the engine considers when the plan gives none: every gateway, the door and the
+    inside area, with a margin, so no part of the room is cut off."""
+    xs = [x for x, _ in model.gateways.values()] + [model.door[0]]
+    ys = [y for _, y in model.gateways.values()] + [model.door[1]]
+    for x0, y0, x1, y1 in model.inside:
+        xs += [x0, x1]
+        ys += [y0, y1]
+    m = DEFAULT_MARGIN_M
+    return min(xs) - m, min(ys) - m, max(xs) + m, max(ys) + m
+
+
+def check_plan(model: VenueModel, roles: dict[str, str] | None = None) -> PlanCheck:
+    """Check a venue's plan against its gateways before the engine relies on it.
+
+    Errors are plans the engine cannot use as meant (it cannot tell which way is in, or parts of
+    the plan lie outside its own bounds); warnings are plans it will use, but not as an operator
+    may expect. `roles` (gateway → door/approach/inside), when given, adds checks of the roles.
+    """
+    errors: list[str] = []
+    warnings: list[str] = []
+    if not model.inside:
+        errors.append("the inside area is empty: nothing would ever count as arrived")
+    else:
+        try:
+            inward(model)
+        except FloorPlanError as exc:
+            errors.append(f"{exc}; without it the door test is off and greetings come late or not at all")
+    if model.bounds is not None:
+        bx0, by0, bx1, by1 = model.bounds
+        if bx0 >= bx1 or by0 >= by1:
+            errors.append(f"bounds {model.bounds} are empty: give x0 < x1 and y0 < y1")
+        outside = [
+            name
+            for name, (x, y) in sorted(model.gateways.items())
+            if not (bx0 <= x <= bx1 and by0 <= y <= by1)
+        ]
+        if outside:
+            errors.append(f"gateways {', '.join(outside)} lie outside the bounds {model.bounds}")
+        cut = [r for r in model.inside if r[0] < bx0 or r[1] < by0 or r[2] > bx1 or r[3] > by1]
+        if cut:
+            errors.append(f"the inside area {cut} reaches past the bounds {model.bounds}")
+        dx, dy = model.door
+        if not (bx0 <= dx <= bx1 and by0 <= dy <= by1):
+            errors.append(f"the door {model.door} lies outside the bounds {model.bounds}")
+    if model.walls and min(_distance_to_wall(model.door, w) for w in model.walls) > DOOR_ON_WALL_M:
+        warnings.append(
+            f"the door {model.door} is more than {DOOR_ON_WALL_M} m from every wall: is the facade drawn "
+            "where the door is?"
+        )
+    if not model.walls:
+        warnings.append("no walls: the engine cannot tell the street side of the facade from the room")
+    dx, dy = model.door
+    overhead = [
+        n for n, (x, y) in sorted(model.gateways.items()) if math.hypot(x - dx, y - dy) <= OVERHEAD_REACH_M
+    ]
+    if overhead:
+        warnings.append(
+            f"gateway {', '.join(overhead)} hangs within {OVERHEAD_REACH_M} m of the door: the door test "
+            "gets the last word on every greeting (the rules for a gateway over the door)"
+        )
+    if model.inside and model.gateways:
+        outside = [n for n, (x, y) in model.gateways.items() if not is_inside(model, x, y)]
+        if not outside:
+            warnings.append(
+                "every gateway hangs inside: passers-by close to the facade are hard to tell from guests; "
+                "hang one outside (docs/operate/placement.md)"
+            )
+    if len(model.gateways) < 2:
+        warnings.append("fewer than two gateways: one cannot tell which side of the door a band is on")
+    if roles is not None and model.gateways and "door" not in {roles.get(n) for n in model.gateways}:
+        warnings.append("no gateway has the door role")
+    return PlanCheck(errors, warnings)
+
+
+def _distance_to_wall(p: tuple[float, float], w: WallSpec) -> float:
+    px, py = p
+    vx, vy = w.x1 - w.x0, w.y1 - w.y0
+    length2 = vx * vx + vy * vy
+    f = 0.0 if length2 == 0 else max(0.0, min(1.0, ((px - w.x0) * vx + (py - w.y0) * vy) / length2))
+    return math.hypot(px - (w.x0 + f * vx), py - (w.y0 + f * vy))

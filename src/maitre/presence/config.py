@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from maitre.floorplan import OVERHEAD_REACH_M
+
 DOOR, APPROACH, INSIDE = "door", "approach", "inside"  # gateway roles, as the directory records them
 
 
@@ -41,7 +43,7 @@ class PresenceConfig:
     # A second opinion at the door (door_test.py): arrived as soon as the track puts the band
     # inside with at least door_test_p and the door test finds "walked in" beats "still outside"
     # by door_test_llr (log-likelihood): it weighs each window once, with shadowing's correlation,
-    # and knows the paths people walk, so it is sure sooner (docs/presence.md, "How it decides").
+    # and knows the paths people walk, so it is sure sooner (docs/explain/presence.md).
     door_test: bool = True
     door_test_p: float = 0.5
     door_test_llr: float = 4.5
@@ -61,6 +63,6 @@ class PresenceConfig:
     # test sure enough to have the last word: the track's arrivals need inside by now to beat
     # still outside by overhead_agree_llr, and the track holding a band inside is not enough.
     # None: no gateway counts as over the door.
-    overhead_m: float | None = 0.5
+    overhead_m: float | None = OVERHEAD_REACH_M
     overhead_agree_llr: float = 4.0
     forget_after: float = 30.0  # seconds unheard before a band's state is dropped

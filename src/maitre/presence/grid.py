@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from maitre.floorplan import VenueModel
+from maitre.floorplan import VenueModel, default_bounds
 
 CELL_M = 0.5  # about a stride: finer than the signal can resolve anyway
 MIN_DISTANCE_M = 0.3  # the near field: the model stops meaning anything closer than this
@@ -60,12 +60,7 @@ class VenueGrid:
     def __init__(self, model: VenueModel, exponent: float, sigma_db: float, cell: float = CELL_M) -> None:
         self.model = model
         self.sigma = sigma_db
-        if model.bounds is not None:
-            x0, y0, x1, y1 = model.bounds
-        else:
-            gx = [p[0] for p in model.gateways.values()]
-            gy = [p[1] for p in model.gateways.values()]
-            x0, y0, x1, y1 = min(gx) - 8, min(gy) - 8, max(gx) + 8, max(gy) + 8
+        x0, y0, x1, y1 = model.bounds if model.bounds is not None else default_bounds(model)
         xs = np.arange(x0 + cell / 2, x1, cell)
         ys = np.arange(y0 + cell / 2, y1, cell)
         gxs, gys = np.meshgrid(xs, ys)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from maitre.api.deps import (
@@ -26,6 +26,7 @@ from maitre.models import (
     ReservationBase,
     ReservationRead,
     ReservationStatus,
+    row_id,
 )
 
 router = APIRouter(prefix="/api", tags=["reservations"])
@@ -33,6 +34,14 @@ router = APIRouter(prefix="/api", tags=["reservations"])
 
 class StatusChange(BaseModel):
     status: ReservationStatus
+
+
+class Booking(BaseModel):
+    """A reservation at the venue the path names."""
+
+    guest_id: int
+    party_size: int = Field(ge=1, le=50)
+    at: datetime = Field(description="reservation time, UTC")
 
 
 @router.post("/reservations", response_model=ReservationRead, status_code=201)
@@ -43,6 +52,13 @@ def create_reservation(body: ReservationBase, session: SessionDep, claims: Manag
     session.add(reservation)
     session.flush()
     return reservation
+
+
+@router.post("/venues/{slug}/reservations", response_model=ReservationRead, status_code=201)
+def book(slug: str, body: Booking, session: SessionDep, claims: VenueManagerDep) -> Reservation:
+    """The same as POST /api/reservations, with the venue by its slug as every other venue route."""
+    venue = venue_by_slug(session, slug)
+    return create_reservation(ReservationBase(venue_id=row_id(venue), **body.model_dump()), session, claims)
 
 
 @router.get("/reservations/{reservation_id}", response_model=ReservationRead)

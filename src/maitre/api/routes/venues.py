@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Response
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from maitre.api.deps import ManagerDep, ServiceDep, SessionDep, VenueManagerDep, require_venue, venue_by_slug
+from maitre.floorplan import PlanCheck, check_plan
+from maitre.hospitality.directory import venue_model
 from maitre.models import (
     Gateway,
     GatewayBase,
     GatewayRead,
+    GatewayRole,
     Venue,
     VenueBase,
     VenueLayout,
@@ -21,6 +25,47 @@ from maitre.models import (
 )
 
 router = APIRouter(prefix="/api/venues", tags=["venues"])
+
+
+class LayoutChecked(VenueLayout):
+    warnings: list[str] = Field(
+        default_factory=list, description="what the plan will do that an operator may not expect"
+    )
+
+
+class PlanReport(BaseModel):
+    errors: list[str] = Field(description="why the engine cannot use the plan as meant")
+    warnings: list[str]
+
+
+class GatewayChange(BaseModel):
+    """A gateway moved, or given another role or zone; what is left out stays as it was."""
+
+    role: GatewayRole | None = None
+    zone_id: int | None = None
+    x: float | None = None
+    y: float | None = None
+
+
+def _check(session: Session, venue: Venue, layout: dict[str, object] | None) -> PlanCheck | None:
+    """The plan with the venue's gateways as registered; None when there is no plan to check."""
+    if layout is None:
+        return None
+    gateways = session.exec(select(Gateway).where(Gateway.venue_id == venue.id)).all()
+    model = venue_model(layout, {g.name: (g.x, g.y) for g in gateways})
+    return check_plan(model, {g.name: g.role.value for g in gateways})
+
+
+def _refuse(check: PlanCheck | None, what: str) -> None:
+    if check is not None and check.errors:
+        raise HTTPException(
+            422,
+            {
+                "message": f"{what}: the plan cannot be used",
+                "errors": check.errors,
+                "warnings": check.warnings,
+            },
+        )
 
 
 @router.post("", response_model=VenueRead, status_code=201)
@@ -42,17 +87,34 @@ def list_venues(session: SessionDep, claims: ManagerDep) -> list[Venue]:
     return list(session.exec(select(Venue).where(Venue.slug == claims.venue).order_by(Venue.slug)))
 
 
-@router.put("/{slug}/layout", response_model=VenueLayout)
+@router.put("/{slug}/layout", response_model=LayoutChecked)
 def set_layout(
     slug: str, body: VenueLayout, session: SessionDep, service: ServiceDep, claims: VenueManagerDep
-) -> VenueLayout:
-    """Walls, inside area and door: with them, presence fuses every gateway over the venue's plan."""
+) -> LayoutChecked:
+    """Walls, inside area and door: with them, presence fuses every gateway over the venue's plan.
+
+    A plan the engine cannot use as meant (it cannot tell which way is in, or parts of it lie
+    outside its bounds) is refused with the reasons; one it can use comes back with warnings.
+    """
     venue = venue_by_slug(session, slug)
-    venue.layout = body.model_dump(mode="json")
+    layout = body.model_dump(mode="json")
+    check = _check(session, venue, layout)
+    _refuse(check, f"layout of {slug}")
+    venue.layout = layout
     session.add(venue)
     session.commit()
     service.reload_directory()
-    return body
+    return LayoutChecked(**body.model_dump(), warnings=check.warnings if check else [])
+
+
+@router.get("/{slug}/layout/check", response_model=PlanReport)
+def check_layout(slug: str, session: SessionDep, claims: VenueManagerDep) -> PlanReport:
+    """The stored plan checked against the gateways as registered now."""
+    venue = venue_by_slug(session, slug)
+    check = _check(session, venue, venue.layout)
+    if check is None:
+        raise HTTPException(404, f"venue {slug!r} has no layout; presence uses gateway roles alone")
+    return PlanReport(errors=check.errors, warnings=check.warnings)
 
 
 @router.get("/{slug}/layout", response_model=VenueLayout)
@@ -101,8 +163,56 @@ def create_gateway(
         session.flush()
     except IntegrityError as exc:
         raise HTTPException(409, f"gateway {body.name!r} already exists at {slug}") from exc
+    _refuse(_check(session, venue, venue.layout), f"gateway {body.name} at {slug}")
     session.commit()
     service.reload_directory()
+    return gateway
+
+
+@router.patch("/{slug}/gateways/{name}", response_model=GatewayRead)
+def change_gateway(
+    slug: str,
+    name: str,
+    body: GatewayChange,
+    session: SessionDep,
+    service: ServiceDep,
+    claims: VenueManagerDep,
+) -> Gateway:
+    """Move a gateway, or change its role or zone; refused if the plan could then not be used."""
+    venue = venue_by_slug(session, slug)
+    gateway = _gateway(session, venue, name)
+    if body.zone_id is not None:
+        zone = session.get(Zone, body.zone_id)
+        if zone is None or zone.venue_id != venue.id:
+            raise HTTPException(422, f"zone {body.zone_id} is not a zone of {slug}")
+    for field, value in body.model_dump(exclude_unset=True).items():
+        if value is None and field != "zone_id":
+            raise HTTPException(422, f"{field} cannot be null")
+        setattr(gateway, field, value)
+    session.add(gateway)
+    session.flush()
+    _refuse(_check(session, venue, venue.layout), f"gateway {name} at {slug}")
+    session.commit()
+    service.reload_directory()
+    return gateway
+
+
+@router.delete("/{slug}/gateways/{name}", status_code=204)
+def delete_gateway(
+    slug: str, name: str, session: SessionDep, service: ServiceDep, claims: VenueManagerDep
+) -> Response:
+    """Take a gateway out of the venue: its sightings are refused from now on."""
+    venue = venue_by_slug(session, slug)
+    session.delete(_gateway(session, venue, name))
+    session.commit()
+    service.reload_directory()
+    return Response(status_code=204)
+
+
+def _gateway(session: Session, venue: Venue, name: str) -> Gateway:
+    gateway = session.exec(select(Gateway).where(Gateway.venue_id == venue.id, Gateway.name == name)).first()
+    if gateway is None:
+        raise HTTPException(404, f"no gateway {name!r} at {venue.slug}")
     return gateway
 
 
