@@ -6,7 +6,7 @@ Theirs: TheengsDecoder.decodeBLE on the JSON string Theengs Gateway builds per a
 ({"id", "manufacturerdata" | "servicedata"+"servicedatauuid", "rssi"}), strings prepared beforehand,
 so its number is a lower bound of what Theengs Gateway spends.
 
-    uv run --group bench python bench/gateway_decode.py            # the table in docs/gateway.md
+    uv run --group bench python bench/gateway_decode.py  # table: docs/evaluation/2026-11-23-gateway-decode.md
     uv run python bench/gateway_decode.py --frames 50 --reps 1      # smoke run; Theengs optional
 """
 

@@ -9,10 +9,10 @@ first message to the last one it is done with: the bare subscriber's last receiv
 acknowledges it on return), the service's last acknowledged (after the events it caused are
 matched), so work still queued when the last message was decoded counts too.
 
-The stream goes once as JSON batches and once packed (docs/protocol.md, "Packed batches"), each
+The stream goes once as JSON batches and once packed (docs/reference/protocol.md, "Packed batches"), each
 against the bare subscriber draining that same stream; `--wire json` or `--wire packed` runs one.
 
-    uv run python bench/ingest.py                  # the table in README "Performance"
+    uv run python bench/ingest.py                  # the table in docs/evaluation/2026-11-26-performance.md
     uv run python bench/ingest.py --batches 200 --runs 1   # smoke run
 """
 

@@ -103,7 +103,7 @@ def where(path: list[Waypoint], t: float) -> tuple[float, float, float, float]:
 def level(
     layout: Layout, g: GatewayPlacement, radio: Radio, x: float, y: float, hx: float, hy: float
 ) -> float:
-    """Expected level relative to the 1 m power, exactly as firmware_sim/air.py computes it."""
+    """Expected level relative to the 1 m power, exactly as maitre/sim/air.py computes it."""
     lv = -10 * radio.exponent * math.log10(max(math.hypot(x - g.x, y - g.y), 0.1))
     lv -= sum(w.loss_db for w in layout.walls if w.crosses(x, y, g.x, g.y))
     if hx * (g.x - x) + hy * (g.y - y) < 0:

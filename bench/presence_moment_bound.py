@@ -10,7 +10,7 @@ question is another chance to name someone who never went in: a passer-by, or a 
 outside waiting for friends. This bench measures that cost for an oracle that knows everything
 but the moment: the radio exactly (path loss, walls, the wearer's body, shadowing as a
 Gauss-Markov process per link with its true spread and time constant, fading over a window's
-packets, a dead gateway) and the shapes of the paths people walk (firmware_sim/crowd.py).
+packets, a dead gateway) and the shapes of the paths people walk (maitre/sim/crowd.py).
 
 At every window it computes exact Gaussian log-likelihoods over the last `--lookback` seconds of
 every live gateway's windows and greets when "went in" beats "stayed outside" by a threshold
@@ -215,7 +215,7 @@ def best_recall(
     return Best(recalled, -fewer_early, float(thr))
 
 
-# Passers-by, as the simulator draws them (firmware_sim/crowd.py): street_y + U(-1, 1.5) m, U(1.0, 1.6) m/s.
+# Passers-by, as the simulator draws them (maitre/sim/crowd.py): street_y + U(-1, 1.5) m, U(1.0, 1.6) m/s.
 PASSER_LANES = np.linspace(-1.0, 1.5, 6)
 PASSER_SPEEDS = np.linspace(1.0, 1.6, 4)
 PASSING = np.arange(-6.0, 6.0 + 1e-9, 0.25)  # level with the door from 6 s ago to 6 s ahead
@@ -353,7 +353,7 @@ class PartyTrials(NamedTuple):
 
 
 def drawn_parties(oracle: Oracle, test: StraightIn, rng: np.random.Generator, trials: int) -> PartyTrials:
-    """Parties drawn as the scenario draws them (firmware_sim/scenario.party_members), each band
+    """Parties drawn as the scenario draws them (maitre.sim.scenario.party_members), each band
     tested by `test` on its own radio, as in the simulator.
 
     A member who waits outside while the others go in is left out: they cross long after the

@@ -30,7 +30,7 @@ CACHE = Path(tempfile.gettempdir()) / "maitre-presence-tune"  # outside the work
 HARD = ["hard-shadowing", "crowded-door", "slow-advertising", "gateway-dies"]
 
 # Each variant is a set of PresenceConfig overrides on top of the defaults: the ones the defaults
-# were chosen against (see docs/presence.md).
+# were chosen against (see docs/evaluation/2026-11-27-presence.md).
 VARIANTS: dict[str, dict[str, object]] = {
     "defaults": {},
     "evidence-0.6": {"evidence_weight": 0.6},

@@ -1,6 +1,6 @@
 # A gateway agent: `maitre-gateway run`. Build from the repository root:
 #   docker build -f docker/gateway.Dockerfile -t maitre-gateway .
-# Scanning a real radio needs the host's BlueZ over D-Bus (see docs/gateway.md); in the compose
+# Scanning a real radio needs the host's BlueZ over D-Bus (see docs/operate/gateway.md); in the compose
 # stack the gateways run --simulate instead.
 FROM python:3.11-slim
 

@@ -1,4 +1,4 @@
-"""The decode benchmark runs (tiny N): the numbers themselves live in docs/gateway.md, not in asserts."""
+"""The decode benchmark runs (tiny N); its numbers live in docs/evaluation/, not in asserts."""
 
 from __future__ import annotations
 

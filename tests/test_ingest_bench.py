@@ -1,4 +1,4 @@
-"""The ingest benchmark runs (tiny N) in both encodings: the numbers live in the README, not in asserts."""
+"""The ingest benchmark runs (tiny N) in both encodings; its numbers live in docs/evaluation/."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The unknown-moment oracle (bench/presence_moment_bound.py): its numbers live in docs/presence.md;
-here, that it tells calm radio from rough, chooses its threshold right, and prints its table."""
+"""The unknown-moment oracle (bench/presence_moment_bound.py), numbers in docs/evaluation/: here, that
+it tells calm radio from rough, chooses its threshold right, and prints its table."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Both sides import this module and nothing else declares it again. It depends only on the
 standard library and msgspec, so a gateway device imports it without the service's stack.
-See docs/protocol.md for the prose version.
+See docs/reference/protocol.md for the prose version.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class SightingBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
 
 # The packed encoding of a sighting batch: the same batch, its band, eid and mac sightings as
 # columns of numbers instead of JSON objects, about a quarter of the size and decoded by the
-# service with one array view per column (docs/protocol.md, "Packed batches"). Layout, little
+# service with one array view per column (docs/reference/protocol.md, "Packed batches"). Layout, little
 # endian: PACKED_MAGIC, the header's length (u32), the header (JSON, a PackedHeader), zero bytes
 # up to a multiple of 8, then `count` values of each column in PACKED_COLUMNS order.
 PACKED_MAGIC: Final = b"MTRP"
@@ -201,7 +201,7 @@ class GatewayTelemetry(msgspec.Struct, frozen=True, forbid_unknown_fields=False)
     queue: Annotated[int, msgspec.Meta(ge=0)]  # batches spooled, not yet acknowledged by the broker
     batches: Annotated[int, msgspec.Meta(ge=0)]  # batches made since boot
     dropped: dict[str, int]  # advertisements and batches dropped since boot, by reason
-    errors: dict[str, int]  # faults since boot, by kind (see docs/protocol.md)
+    errors: dict[str, int]  # faults since boot, by kind (see docs/reference/protocol.md)
     scanning: str  # the mode the radio really runs: passive, active, simulated, or stopped
     interval: float  # batch window in force, seconds
     config_revision: int | None = None  # revision of the remote config in force, if any
@@ -379,7 +379,7 @@ def gateway_subscriptions(venues: Sequence[str]) -> list[str]:
     return [f"maitre/+/{venue}/gw/+/+" for venue in venues] or [ANY_VERSION_SUBSCRIPTION]
 
 
-# Between instances of the venue service (docs/scale.md): alerts relayed to the instance whose
+# Between instances of the venue service (docs/operate/scale.md): alerts relayed to the instance whose
 # screens show them, and guests, bands, consent and gateways changed through one instance's API,
 # so the others reload them.
 ALERTS_SUBSCRIPTION: Final = f"{TOPIC_ROOT}/+/alerts"

@@ -37,7 +37,7 @@ class RunSettings:
     ibeacon_uuids: tuple[str, ...] = ()
     eddystone_namespaces: tuple[str, ...] = ()
     telemetry_interval: float = DEFAULT_TELEMETRY_INTERVAL
-    encoding: wire.BatchEncoding = "json"  # packed: columns, a quarter of the bytes (docs/protocol.md)
+    encoding: wire.BatchEncoding = "json"  # packed: columns, a quarter of the bytes (protocol.md)
     revision: int | None = None
 
     def __post_init__(self) -> None:

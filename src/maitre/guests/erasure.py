@@ -1,7 +1,7 @@
 """Erasure and retention: what is left of a guest who asked to be forgotten, and of old location data.
 
 Raw sightings are never stored (ingest keeps them in memory only, per band, until it is no longer
-heard); what is stored that came from location is purged by `purge_location` (docs/privacy.md).
+heard); what is stored that came from location is purged by `purge_location` (docs/explain/privacy.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Offer rules per venue, from a TOML file a manager can read and edit (docs/privacy.md).
+"""Offer rules per venue, from a TOML file a manager can read and edit (docs/explain/privacy.md).
 
 ```toml
 [bistro]

@@ -30,9 +30,12 @@ MIN_SAMPLES = 200  # fewer and the spread is a guess: walk the route again, or s
 # Bounds on what the engine is told: below 4 dB one lucky walk would make it rash; above 16 dB
 # the model says nothing and the venue needs its gateways moved, not a wider sigma.
 MIN_SIGMA_DB, MAX_SIGMA_DB = 4.0, 16.0
-# The walk sees each link for a minute or two; an evening sees thousands. What the engine
-# assumes is the walk's spread plus this much, chosen on the tuning evenings (docs/presence.md).
+# The walk sees each link for a minute or two; an evening sees thousands. What the engine assumes
+# is the walk's spread plus this much, chosen on the tuning evenings
+# (docs/evaluation/2026-11-27-presence.md).
 MARGIN_DB = 0.5
+
+
 class CalibrationError(ValueError):
     """The walk cannot calibrate the venue (too few sightings on the route, unknown gateways)."""
 

@@ -1,6 +1,6 @@
 """Staff screens: events by sequence number over REST, and live over an authenticated websocket.
 
-Websocket protocol (README, "Staff screens"):
+Websocket protocol (docs/operate/screens.md):
   screen → service, first frame:  {"type": "hello", "token": "mt1…", "since": 0}
   service → screen:               {"type": "snapshot", …} or {"type": "resume", …} + missed
                                   {"type": "alert", …} frames, then every new alert, in order
