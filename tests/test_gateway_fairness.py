@@ -200,5 +200,5 @@ async def test_a_flooding_gateway_does_not_starve_the_door_and_the_guest_is_gree
     assert body["dropped_messages"]["gateway_flood"] == flooded
     assert body["messages"] == offered
     assert body["messages"] == body["batches"] + sum(body["dropped_messages"].values())
-    assert f'maitre_gateway_flood_total{{venue="bistro",gateway="patio"}} {flooded}' in metrics
+    assert f'maitre_gateway_flood_total{{gateway="patio",venue="bistro"}} {flooded}' in metrics
     assert 'maitre_ingest_dropped_messages_total{reason="gateway_flood"}' in metrics

@@ -17,15 +17,19 @@ from maitre import wire
 from maitre.mqtt import BrokerAddress
 from maitre.observability.histogram import Histogram
 from maitre.observability.logs import configure_logging
-from maitre.observability.metrics import render
+from maitre.observability.metrics import render, service_registry
 from tests.conftest import MosquittoProcess, live_service, wait_until
 from tests.factories import batch, open_screen, seed_guest, seed_venue
 
 SAMPLE = re.compile(r"^([a-z_]+)(\{[^}]*\})? (\S+)$")
+LABEL = re.compile(r'([a-z_]+)="((?:[^"\\]|\\.)*)"')
 
 
 def samples(text: str) -> dict[str, float]:
-    """`name{labels}` → value, for every sample line of an exposition (and a check that each parses)."""
+    """`name{labels}` → value, for every sample line of an exposition (and a check that each parses).
+
+    Labels are keyed in name order (`{gateway=…,venue=…}`): their order in an exposition means nothing.
+    """
     out: dict[str, float] = {}
     for line in text.splitlines():
         if line.startswith("#"):
@@ -33,7 +37,11 @@ def samples(text: str) -> dict[str, float]:
             continue
         found = SAMPLE.match(line)
         assert found, f"not a sample line: {line!r}"
-        out[found[1] + (found[2] or "")] = float(found[3])
+        raw = (found[2] or "{}")[1:-1]
+        labels = LABEL.findall(raw)
+        assert ",".join(f'{k}="{v}"' for k, v in labels) == raw, f"labels do not parse: {line!r}"
+        key = "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels)) + "}" if labels else ""
+        out[found[1] + key] = float(found[3])
     return out
 
 
@@ -67,7 +75,11 @@ async def test_metrics_count_ingest_drops_events_screens_and_gateways(
     assert got['maitre_alert_latency_seconds_bucket{le="+Inf"}'] == got["maitre_alert_latency_seconds_count"]
     assert got["maitre_screens_connected"] == 1
     assert got["maitre_mqtt_connected"] == 1
-    assert got['maitre_gateway_last_seen_timestamp_seconds{venue="bistro",gateway="door"}'] > 0
+    assert got['maitre_gateway_last_seen_timestamp_seconds{gateway="door",venue="bistro"}'] > 0
+    # The process's own, from prometheus_client's collectors in the app's registry.
+    assert got["process_cpu_seconds_total"] > 0
+    assert got["process_resident_memory_bytes"] > 0
+    assert got['python_gc_objects_collected_total{generation="0"}'] >= 0
 
 
 async def test_metrics_ask_for_the_metrics_token_when_one_is_set(engine: Engine) -> None:
@@ -78,7 +90,7 @@ async def test_metrics_ask_for_the_metrics_token_when_one_is_set(engine: Engine)
         assert (await client.get("/metrics")).status_code == 401
         assert (await client.get("/metrics", headers={"Authorization": "Bearer wrong"})).status_code == 401
         ok = await client.get("/metrics", headers={"Authorization": "Bearer scrape-me-please"})
-        assert ok.status_code == 200 and "maitre_ingest_messages_total 0" in ok.text
+        assert ok.status_code == 200 and samples(ok.text)["maitre_ingest_messages_total"] == 0
 
 
 def test_histogram_buckets_are_cumulative_and_labels_are_escaped() -> None:
@@ -103,11 +115,15 @@ def test_histogram_buckets_are_cumulative_and_labels_are_escaped() -> None:
     service.partitioned = False  # type: ignore[attr-defined]
     service.inbox_depth = lambda: 0  # type: ignore[attr-defined]
     service.presence = []  # type: ignore[attr-defined]
-    got = samples(render(service))  # type: ignore[arg-type]
+    text = render(service_registry(service)).decode()  # type: ignore[arg-type]
+    got = samples(text)
     assert got['maitre_alert_latency_seconds_bucket{le="0.01"}'] == 1
     assert got['maitre_alert_latency_seconds_bucket{le="0.1"}'] == 3
     assert got['maitre_alert_latency_seconds_bucket{le="+Inf"}'] == 4
-    assert got['maitre_gateway_last_seen_timestamp_seconds{venue="bi\\"stro",gateway="do\\\\or\\n"}'] == 5.0
+    assert got["maitre_alert_latency_seconds_count"] == 4
+    assert got["maitre_alert_latency_seconds_sum"] == pytest.approx(3.105)
+    assert got['maitre_gateway_last_seen_timestamp_seconds{gateway="do\\\\or\\n",venue="bi\\"stro"}'] == 5.0
+    assert "maitre_venue_serving" not in text  # one instance serving every venue: no claims to show
 
 
 async def test_readiness_follows_the_broker_while_health_stays_up(

@@ -1,15 +1,40 @@
-"""Prometheus text exposition (format 0.0.4) of the service's counters, written by hand: it is small."""
+"""Prometheus metrics: the service's counters read at scrape time, through `prometheus_client`.
+
+The counters live where they are counted (ingest/stats.py, the alert latency histogram, the hub);
+`ServiceCollector` turns them into metric families when /metrics is scraped, so the hot paths
+keep their plain attribute increments. Each app has a registry of its own (tests make many apps),
+which also carries prometheus_client's process, platform and garbage collector metrics.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sized
-from typing import Protocol
+from collections.abc import Iterator, Mapping, Sized
+from typing import Protocol, TypeVar
+
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    PlatformCollector,
+    ProcessCollector,
+)
+from prometheus_client.exposition import generate_latest
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
 
 from maitre.alerts.hub import AlertHub
 from maitre.ingest.pipeline import Ingest
 from maitre.observability.histogram import Histogram
 
+# The classic text format, what every Prometheus scrapes (prometheus_client's "latest" is 1.0.0).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+GATEWAY_LABELS = ("venue", "gateway")
+
+F = TypeVar("F", CounterMetricFamily, GaugeMetricFamily)
 
 
 class Readings(Protocol):
@@ -40,114 +65,120 @@ class Readings(Protocol):
     def venue_claims(self) -> dict[str, str]: ...
 
 
-class Exposition:
-    """Lines of one exposition, one family at a time."""
+class ServiceCollector(Collector):
+    """Everything /metrics shows of the service, read from it at each scrape.
 
-    def __init__(self) -> None:
-        self.lines: list[str] = []
+    Counter families are named with their `_total`: prometheus_client strips it from the family
+    and puts it back on the sample, so the exposed names are the ones given here.
+    """
 
-    def family(self, name: str, kind: str, help_text: str) -> None:
-        self.lines.append(f"# HELP {name} {help_text}")
-        self.lines.append(f"# TYPE {name} {kind}")
+    def __init__(self, service: Readings) -> None:
+        self.service = service
 
-    def sample(self, name: str, value: float, labels: Mapping[str, str] | None = None) -> None:
-        pairs = ",".join(k + '="' + _escape(v) + '"' for k, v in (labels or {}).items())
-        self.lines.append(f"{name}{{{pairs}}} {_number(value)}" if pairs else f"{name} {_number(value)}")
-
-    def labelled(self, name: str, kind: str, help_text: str, label: str, values: Mapping[str, int]) -> None:
-        self.family(name, kind, help_text)
-        for key, value in sorted(values.items()):
-            self.sample(name, value, {label: key})
-
-    def by_gateway(
-        self, name: str, kind: str, help_text: str, values: Mapping[tuple[str, str], float]
-    ) -> None:
-        self.family(name, kind, help_text)
-        for (venue, gateway), value in sorted(values.items()):
-            self.sample(name, value, {"venue": venue, "gateway": gateway})
-
-    def histogram(self, name: str, help_text: str, hist: Histogram) -> None:
-        self.family(name, "histogram", help_text)
-        running = 0
-        for bound, count in zip((*hist.bounds, float("inf")), hist.counts, strict=True):
-            running += count
-            self.sample(f"{name}_bucket", running, {"le": "+Inf" if bound == float("inf") else str(bound)})
-        self.sample(f"{name}_sum", hist.sum)
-        self.sample(f"{name}_count", hist.count)
-
-    def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
-
-
-def render(service: Readings) -> str:
-    """Everything /metrics shows, read from the running service."""
-    stats = service.ingest.stats
-    out = Exposition()
-    for name, value, help_text in (
-        ("maitre_ingest_messages_total", stats.messages, "MQTT messages offered to ingest"),
-        ("maitre_ingest_batches_total", stats.batches, "sighting batches accepted"),
-        ("maitre_ingest_sightings_total", stats.sightings, "sightings passed to presence"),
-    ):
-        out.family(name, "counter", help_text)
-        out.sample(name, value)
-    out.labelled(
-        "maitre_ingest_dropped_messages_total",
-        "counter",
-        "messages dropped, by reason",
-        "reason",
-        stats.dropped,
-    )
-    out.labelled(
-        "maitre_ingest_dropped_sightings_total",
-        "counter",
-        "single sightings dropped, by reason",
-        "reason",
-        stats.dropped_sightings,
-    )
-    out.by_gateway("maitre_gateway_batches_total", "counter", "batches accepted", stats.batches_by_gateway)
-    out.by_gateway(
-        "maitre_gateway_flood_total",
-        "counter",
-        "messages refused over the gateway's budget; venue and gateway empty for unregistered names",
-        stats.flooded,
-    )
-    out.labelled(
-        "maitre_presence_events_total", "counter", "presence events, by kind", "kind", stats.events_by_kind
-    )
-    out.histogram(
-        "maitre_alert_latency_seconds",
-        "from a presence event to its alerts committed and fanned out",
-        service.alert_latency,
-    )
-    connected = service.broker is not None and service.mqtt_connected()
-    for name, value, help_text in (
-        ("maitre_screens_connected", service.hub.connected(), "staff screens subscribed to alerts"),
-        ("maitre_mqtt_connected", int(connected), "1 while ingest is on"),
-        ("maitre_ingest_inbox_depth", service.inbox_depth(), "messages awaiting ingest"),
-        ("maitre_tracked_bands", len(service.presence), "bands the presence engine holds state for"),
-    ):
-        out.family(name, "gauge", help_text)
-        out.sample(name, value)
-    if service.partitioned:
-        out.family(
-            "maitre_venue_serving", "gauge", "1 for a venue this instance serves, 0 while it stands by"
+    def collect(self) -> Iterator[Metric]:
+        service = self.service
+        stats = service.ingest.stats
+        yield CounterMetricFamily(
+            "maitre_ingest_messages_total", "MQTT messages offered to ingest", stats.messages
         )
-        for venue, state in sorted(service.venue_claims().items()):
-            out.sample("maitre_venue_serving", int(state == "serving"), {"venue": venue})
-    out.by_gateway(
-        "maitre_gateway_last_seen_timestamp_seconds",
-        "gauge",
-        "when a batch from the gateway was accepted",
-        stats.last_seen,
-    )
-    return out.text()
+        yield CounterMetricFamily("maitre_ingest_batches_total", "sighting batches accepted", stats.batches)
+        yield CounterMetricFamily(
+            "maitre_ingest_sightings_total", "sightings passed to presence", stats.sightings
+        )
+        yield _labelled(
+            CounterMetricFamily(
+                "maitre_ingest_dropped_messages_total", "messages dropped, by reason", labels=("reason",)
+            ),
+            stats.dropped,
+        )
+        yield _labelled(
+            CounterMetricFamily(
+                "maitre_ingest_dropped_sightings_total",
+                "single sightings dropped, by reason",
+                labels=("reason",),
+            ),
+            stats.dropped_sightings,
+        )
+        yield _by_gateway(
+            CounterMetricFamily("maitre_gateway_batches_total", "batches accepted", labels=GATEWAY_LABELS),
+            stats.batches_by_gateway,
+        )
+        yield _by_gateway(
+            CounterMetricFamily(
+                "maitre_gateway_flood_total",
+                "messages refused over the gateway's budget; venue and gateway empty for unregistered names",
+                labels=GATEWAY_LABELS,
+            ),
+            stats.flooded,
+        )
+        yield _labelled(
+            CounterMetricFamily("maitre_presence_events_total", "presence events, by kind", labels=("kind",)),
+            stats.events_by_kind,
+        )
+        yield _histogram(
+            "maitre_alert_latency_seconds",
+            "from a presence event to its alerts committed and fanned out",
+            service.alert_latency,
+        )
+        connected = service.broker is not None and service.mqtt_connected()
+        for name, value, help_text in (
+            ("maitre_screens_connected", service.hub.connected(), "staff screens subscribed to alerts"),
+            ("maitre_mqtt_connected", int(connected), "1 while ingest is on"),
+            ("maitre_ingest_inbox_depth", service.inbox_depth(), "messages awaiting ingest"),
+            ("maitre_tracked_bands", len(service.presence), "bands the presence engine holds state for"),
+        ):
+            yield GaugeMetricFamily(name, help_text, value)
+        if service.partitioned:
+            serving = GaugeMetricFamily(
+                "maitre_venue_serving",
+                "1 for a venue this instance serves, 0 while it stands by",
+                labels=("venue",),
+            )
+            for venue, state in sorted(service.venue_claims().items()):
+                serving.add_metric((venue,), int(state == "serving"))
+            yield serving
+        yield _by_gateway(
+            GaugeMetricFamily(
+                "maitre_gateway_last_seen_timestamp_seconds",
+                "when a batch from the gateway was accepted",
+                labels=GATEWAY_LABELS,
+            ),
+            stats.last_seen,
+        )
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+def service_registry(service: Readings) -> CollectorRegistry:
+    """A registry of the service's metrics plus the process's (CPU, memory, open files), the
+    interpreter's version and its garbage collector's; one per app, not prometheus_client's global."""
+    registry = CollectorRegistry()
+    registry.register(ServiceCollector(service))
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
 
 
-def _number(value: float) -> str:
-    if isinstance(value, int):
-        return str(value)
-    return repr(float(value))
+def render(registry: CollectorRegistry) -> bytes:
+    """The registry's exposition in the text format of CONTENT_TYPE."""
+    return generate_latest(registry)
+
+
+def _labelled(family: CounterMetricFamily, values: Mapping[str, int]) -> CounterMetricFamily:
+    for key, value in sorted(values.items()):
+        family.add_metric((key,), value)
+    return family
+
+
+def _by_gateway(family: F, values: Mapping[tuple[str, str], float]) -> F:
+    for (venue, gateway), value in sorted(values.items()):
+        family.add_metric((venue, gateway), value)
+    return family
+
+
+def _histogram(name: str, help_text: str, hist: Histogram) -> HistogramMetricFamily:
+    buckets: list[tuple[str, float]] = []
+    running = 0
+    for bound, count in zip((*hist.bounds, float("inf")), hist.counts, strict=True):
+        running += count
+        buckets.append(("+Inf" if bound == float("inf") else str(bound), running))
+    return HistogramMetricFamily(name, help_text, buckets=buckets, sum_value=hist.sum)

@@ -7,6 +7,7 @@ import hmac
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -64,7 +65,8 @@ def metrics(request: Request, service: ServiceDep) -> Response:
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {expected.get_secret_value()}".encode()):
             raise HTTPException(401, "a metrics token is required", headers={"WWW-Authenticate": "Bearer"})
-    return Response(render(service), media_type=CONTENT_TYPE)
+    registry: CollectorRegistry = request.app.state.metrics_registry  # made in create_app
+    return Response(render(registry), media_type=CONTENT_TYPE)
 
 
 @router.get("/api/ingest/stats")
