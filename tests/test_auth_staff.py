@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+import secrets
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from argon2 import PasswordHasher, extract_parameters
+from argon2.profiles import RFC_9106_LOW_MEMORY
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from maitre import cli
 from maitre.db import session_scope
-from maitre.security.staff import add_account, hash_password, verify_password
+from maitre.models import StaffAccount
+from maitre.security.staff import add_account, hash_password, needs_rehash, verify_password
 from maitre.security.tokens import StaffRole
 from tests.conftest import LiveService, live_service
 from tests.factories import seed_guest, seed_venue
@@ -61,6 +68,31 @@ def add_staff(engine: Engine, username: str, role: str, venue: str = "bistro") -
         add_account(session, username, PASSWORD, venue, StaffRole(role))
 
 
+def scrypt_hash(password: str) -> str:
+    """A hash as security/staff.py wrote them before Argon2: `scrypt$<n>$<r>$<p>$<salt>$<key>`,
+    n=2^14, r=8, p=1, a 16-byte salt and a 32-byte key, both base64url without padding."""
+    salt = secrets.token_bytes(16)
+    key = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    return f"scrypt${2**14}$8$1${b64(salt)}${b64(key)}"
+
+
+def stored_hash(engine: Engine, username: str) -> str:
+    with session_scope(engine) as session:
+        account = session.exec(select(StaffAccount).where(StaffAccount.username == username)).one()
+        return account.password_hash
+
+
+def set_stored_hash(engine: Engine, username: str, password_hash: str) -> None:
+    with session_scope(engine) as session:
+        account = session.exec(select(StaffAccount).where(StaffAccount.username == username)).one()
+        account.password_hash = password_hash
+        session.add(account)
+
+
 async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> httpx.Response:
     return await client.post("/api/login", json={"username": username, "password": password})
 
@@ -77,11 +109,25 @@ def concrete(path: str) -> str:
 
 def test_password_hashes_are_salted_and_verify() -> None:
     first, second = hash_password(PASSWORD), hash_password(PASSWORD)
+    assert first.startswith("$argon2id$v=19$") and second.startswith("$argon2id$")
+    assert extract_parameters(first) == RFC_9106_LOW_MEMORY  # t=3, m=64 MiB, p=4
     assert first != second and PASSWORD not in first
     assert verify_password(PASSWORD, first) and verify_password(PASSWORD, second)
     assert not verify_password(PASSWORD + "!", first)
     assert not verify_password(PASSWORD, "md5$whatever")
     assert not verify_password(PASSWORD, "scrypt$1$1$1$!!$!!")
+    assert not verify_password(PASSWORD, "$argon2id$v=19$m=65536,t=3,p=4$broken")
+    assert not needs_rehash(first)
+
+
+def test_scrypt_hashes_from_before_argon2_still_verify_and_ask_to_be_rehashed() -> None:
+    old = scrypt_hash(PASSWORD)
+    assert verify_password(PASSWORD, old)
+    assert not verify_password(PASSWORD + "!", old)
+    assert not verify_password(PASSWORD, old.replace("scrypt$16384$", "scrypt$8192$"))  # its cost is in it
+    assert needs_rehash(old)
+    cheaper = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
+    assert verify_password(PASSWORD, cheaper) and needs_rehash(cheaper)
 
 
 async def test_manager_signs_in_and_manages_only_their_own_venue(engine: Engine) -> None:
@@ -189,7 +235,33 @@ def test_staff_add_command_makes_an_account_that_can_sign_in(
     with session_scope(engine) as session:
         account = authenticate(session, "margot", PASSWORD)
         assert account is not None and account.role == "manager"
-        assert account.password_hash.startswith("scrypt$")
+        assert account.password_hash.startswith("$argon2id$")
+
+
+async def test_an_account_with_a_scrypt_hash_signs_in_and_is_rehashed_with_argon2(engine: Engine) -> None:
+    add_staff(engine, "margot", "manager")
+    old = scrypt_hash(PASSWORD)
+    set_stored_hash(engine, "margot", old)
+    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+        assert (await login(client, "margot", "not the password")).status_code == 401
+        assert stored_hash(engine, "margot") == old  # a wrong password changes nothing
+        r = await login(client, "margot")
+        assert r.status_code == 200 and r.json()["role"] == "manager"
+        new = stored_hash(engine, "margot")
+        assert new.startswith("$argon2id$") and not needs_rehash(new)
+        assert (await login(client, "margot")).status_code == 200  # and the new hash lets her in
+        assert stored_hash(engine, "margot") == new  # today's cost: left as it is
+        assert (await login(client, "margot", PASSWORD + "!")).status_code == 401
+
+
+async def test_an_argon2_hash_at_an_older_cost_is_raised_on_sign_in(engine: Engine) -> None:
+    add_staff(engine, "hugo", "host")
+    cheaper = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
+    set_stored_hash(engine, "hugo", cheaper)
+    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+        assert (await login(client, "hugo")).status_code == 200
+    new = stored_hash(engine, "hugo")
+    assert new != cheaper and extract_parameters(new) == RFC_9106_LOW_MEMORY
 
 
 @pytest.fixture

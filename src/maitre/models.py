@@ -427,6 +427,6 @@ class StaffAccount(SQLModel, table=True):
     username: str = Field(index=True, unique=True, max_length=64)
     venue: str = Field(max_length=64, description="venue slug; the account may be made before the venue")
     role: str = Field(max_length=16, description="manager, host or kitchen (security.tokens.StaffRole)")
-    password_hash: str = Field(max_length=256, description="scrypt, salted (maitre.security.staff)")
+    password_hash: str = Field(max_length=256, description="Argon2id, salted (maitre.security.staff)")
     disabled: bool = False
     created_at: datetime = Field(default_factory=utcnow)

@@ -1,7 +1,9 @@
-"""Staff accounts: salted scrypt password hashes, and the check behind `POST /api/login`.
+"""Staff accounts: Argon2id password hashes, and the check behind `POST /api/login`.
 
-A hash reads `scrypt$<n>$<r>$<p>$<salt>$<key>` (salt and key base64url): the cost travels with
-the hash, so raising it later leaves old hashes verifiable.
+A hash is argon2's PHC string, `$argon2id$v=19$m=<KiB>,t=<passes>,p=<lanes>$<salt>$<key>`: the cost
+travels with the hash, so raising it later leaves old hashes verifiable, and a sign-in with a hash
+made at an older cost (or with the scrypt this module wrote before, `scrypt$<n>$<r>$<p>$<salt>$<key>`,
+salt and key base64url) stores a new one at today's.
 """
 
 from __future__ import annotations
@@ -13,20 +15,25 @@ import hmac
 import re
 import secrets
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from maitre.models import StaffAccount
 from maitre.security.tokens import StaffRole
 
-# scrypt cost: n=2^14, r=8 is the RFC 7914 interactive-login figure; ~16 MiB and ~50 ms a check.
-SCRYPT_N = 2**14
-SCRYPT_R = 8
-SCRYPT_P = 1
-SALT_BYTES = 16
-KEY_BYTES = 32
+# argon2-cffi's defaults: RFC 9106's second recommended option, for memory-constrained machines
+# (Argon2id, t=3 passes over m=64 MiB, p=4 lanes, 16-byte salt, 32-byte key). A later argon2-cffi
+# that raises them makes old hashes `check_needs_rehash`, and sign-in upgrades them.
+_HASHER = PasswordHasher()
+ARGON2_PREFIX = "$argon2"
+# Hashes written before Argon2: scrypt, still verified so existing accounts can sign in (and be
+# rehashed). Their key was always this long.
+SCRYPT_SCHEME = "scrypt"
+SCRYPT_KEY_BYTES = 32
 MIN_PASSWORD_CHARS = 12  # NIST SP 800-63B asks for 8 at least; staff tablets are shared, so more
-MAX_PASSWORD_CHARS = 256  # scrypt takes any length; a bound keeps a login request cheap
+MAX_PASSWORD_CHARS = 256  # Argon2 takes any length; a bound keeps a login request cheap
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"
 _USERNAME_RE = re.compile(USERNAME_PATTERN)
 _VENUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # a topic level, as maitre.wire.NAME_PATTERN
@@ -37,15 +44,34 @@ class StaffAccountError(ValueError):
 
 
 def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(SALT_BYTES)
-    key = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"
+    """A new Argon2id hash of the password, salted, at today's cost."""
+    return _HASHER.hash(password)
 
 
 def verify_password(password: str, stored: str) -> bool:
-    """Whether the password matches the stored hash; False for a hash this module did not write."""
+    """Whether the password matches the stored hash (Argon2, or the older scrypt); False for a hash
+    this module did not write."""
+    if stored.startswith(ARGON2_PREFIX):
+        try:
+            return _HASHER.verify(stored, password)
+        except (VerificationError, InvalidHashError):  # a wrong password, or a damaged hash
+            return False
+    return _verify_scrypt(password, stored)
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether a hash that verified should be replaced: scrypt, or Argon2 below today's cost."""
+    if not stored.startswith(ARGON2_PREFIX):
+        return True
+    try:
+        return _HASHER.check_needs_rehash(stored)
+    except InvalidHashError:
+        return True
+
+
+def _verify_scrypt(password: str, stored: str) -> bool:
     parts = stored.split("$")
-    if len(parts) != 6 or parts[0] != "scrypt":
+    if len(parts) != 6 or parts[0] != SCRYPT_SCHEME:
         return False
     try:
         n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
@@ -98,16 +124,17 @@ def authenticate(session: Session, username: str, password: str) -> StaffAccount
         return None
     if not verify_password(password, account.password_hash):
         return None
+    if needs_rehash(account.password_hash):  # scrypt, or an older Argon2 cost: today's from now on
+        account.password_hash = hash_password(password)
+        session.add(account)  # committed with the caller's session
     return account
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     # maxmem: OpenSSL's default (32 MiB) is just enough for n=2^14, r=8; leave room for a raise.
-    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=KEY_BYTES, maxmem=128 * 2**20)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    return hashlib.scrypt(
+        password.encode(), salt=salt, n=n, r=r, p=p, dklen=SCRYPT_KEY_BYTES, maxmem=128 * 2**20
+    )
 
 
 def _unb64(text: str) -> bytes:
