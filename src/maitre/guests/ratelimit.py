@@ -1,10 +1,13 @@
-"""In-process token buckets: how often a client address (or a code) may call what anyone can reach."""
+"""In-process token buckets (maitre.tokenbucket): how often a client address (or a code) may call
+what anyone can reach."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+
+from maitre.tokenbucket import TokenBucket
 
 # Buckets untouched this long are full again anyway: forget them so the table cannot grow unbounded.
 IDLE_FORGET_SECONDS = 3600.0
@@ -36,25 +39,24 @@ class RateLimiter:
         self.burst = float(burst)
         self.rate = per_minute / 60.0
         self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # key → (tokens, last refill)
+        self._buckets: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
 
     def take(self, key: str) -> float:
         """Spend one try; 0.0 if allowed, else the seconds until the next one is."""
         now = self._clock()
         with self._lock:
-            tokens, last = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
-                return (1.0 - tokens) / self.rate
-            self._buckets[key] = (tokens - 1.0, now)
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = TokenBucket(self.burst, self.rate, now)
+            if not bucket.take(now):
+                return bucket.wait()
             if len(self._buckets) > MAX_BUCKETS:
                 self._prune(now)
         return 0.0
 
     def _prune(self, now: float) -> None:
-        stale = [k for k, (_, last) in self._buckets.items() if now - last > IDLE_FORGET_SECONDS]
+        stale = [k for k, bucket in self._buckets.items() if now - bucket.stamp > IDLE_FORGET_SECONDS]
         for k in stale or list(self._buckets)[: len(self._buckets) // 2]:
             del self._buckets[k]
 

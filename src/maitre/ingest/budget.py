@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from maitre.tokenbucket import TokenBucket
+
 # A gateway back from an outage drains its spool: at most what the replay window still accepts,
 # 600 s at two batches a second. The burst holds all of it, so no honest batch is refused.
 BURST_MESSAGES = 1200
@@ -29,7 +31,7 @@ UNREGISTERED = ("", "")
 
 
 class GatewayBudget:
-    """A token bucket per gateway, on messages and on bytes: a message passes if it fits in both."""
+    """Two token buckets per gateway, on messages and on bytes: a message passes if it fits in both."""
 
     __slots__ = ("_buckets", "_clock", "burst_bytes", "burst_messages", "bytes_rate", "messages_rate")
 
@@ -48,7 +50,8 @@ class GatewayBudget:
         self.burst_bytes = float(burst_bytes)
         self.bytes_rate = bytes_per_second
         self._clock = clock
-        self._buckets: dict[tuple[str, str], list[float]] = {}  # gateway → [messages, bytes, last refill]
+        # gateway → (its messages, its bytes)
+        self._buckets: dict[tuple[str, str], tuple[TokenBucket, TokenBucket]] = {}
 
     def spend(self, gateway: tuple[str, str], size: int) -> bool:
         """Pay for one message of `size` bytes; False (and nothing paid) if the gateway cannot afford it.
@@ -57,16 +60,20 @@ class GatewayBudget:
         is let through to be refused for its size, rather than being counted as a flood.
         """
         now = self._clock()
-        bucket = self._buckets.get(gateway)
-        if bucket is None:
-            bucket = self._buckets[gateway] = [self.burst_messages, self.burst_bytes, now]
-        elapsed = max(0.0, now - bucket[2])  # a wall clock stepped back refills nothing
-        bucket[2] = now
-        messages = min(self.burst_messages, bucket[0] + elapsed * self.messages_rate)
-        size_left = min(self.burst_bytes, bucket[1] + elapsed * self.bytes_rate)
+        buckets = self._buckets.get(gateway)
+        if buckets is None:
+            buckets = self._buckets[gateway] = (
+                TokenBucket(self.burst_messages, self.messages_rate, now),
+                TokenBucket(self.burst_bytes, self.bytes_rate, now),
+            )
+        messages, data = buckets
         cost = min(float(size), self.burst_bytes)
-        if messages < 1.0 or size_left < cost:
-            bucket[0], bucket[1] = messages, size_left
+        # Both brought up to now before either is charged, so a refusal spends from neither
+        # (a wall clock stepped back refills nothing: TokenBucket.refill).
+        has_message = messages.refill(now) >= 1.0
+        has_bytes = data.refill(now) >= cost
+        if not (has_message and has_bytes):
             return False
-        bucket[0], bucket[1] = messages - 1.0, size_left - cost
+        messages.take(now)  # both refilled to now and affordable: these cannot refuse
+        data.take(now, cost)
         return True
