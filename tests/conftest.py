@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 import shutil
 import socket
@@ -43,6 +44,55 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+
+
+# What makes a test end-to-end: it starts a broker, the service, a browser or another process.
+# Tests are marked `e2e` by what they (or the fixtures they use) do, so `-m "not e2e"` is the
+# fast lane without anyone having to remember a marker.
+E2E_FIXTURES = {"broker", "mosquitto", "browser"}
+E2E_CALLS = ("live_service(", "subprocess.", "MqttRecorder(", "start_embedded_broker(", "sys.executable")
+
+
+def _starts_something(obj: object) -> bool:
+    try:
+        source = inspect.getsource(obj)  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return False
+    return any(call in source for call in E2E_CALLS)
+
+
+def _starters(module: object) -> set[str]:
+    """The module's own helper functions that start something (a `serve()` wrapping subprocess.run)."""
+    return {
+        name
+        for name, obj in vars(module).items()
+        if inspect.isfunction(obj)
+        and obj.__module__ == getattr(module, "__name__", None)
+        and not name.startswith("test_")
+        and _starts_something(obj)
+    }
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    starters: dict[str, set[str]] = {}
+    for item in items:
+        if item.get_closest_marker("e2e") or not isinstance(item, pytest.Function):
+            continue
+        names = set(item.fixturenames)
+        definitions = item._fixtureinfo.name2fixturedefs
+        module = item.module
+        helpers = starters.setdefault(module.__name__, _starters(module))
+        try:
+            source = inspect.getsource(item.function)
+        except (OSError, TypeError):
+            source = ""
+        if (
+            names & E2E_FIXTURES
+            or _starts_something(item.function)
+            or any(f"{helper}(" in source for helper in helpers)
+            or any(_starts_something(d.func) for name in names for d in definitions.get(name, ()))
+        ):
+            item.add_marker(pytest.mark.e2e)
 
 
 def missing(reason: str) -> None:
