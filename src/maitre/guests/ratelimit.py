@@ -23,6 +23,19 @@ GUEST_PER_MINUTE = 120.0
 # so a flood of it must not tie up connections the arrivals need.
 PROBE_BURST = 120
 PROBE_PER_MINUTE = 1200.0
+# The check-in look-up (booking code + last name) and linking a band, from a guest's phone. A
+# guest who mistypes tries again a few times, and a household on one address checks in several
+# phones at once: ten at once covers both. Past that, six a minute is still plenty for a person
+# and slow for a script enumerating names; each code gets a stricter bucket of its own
+# (api/routes/checkin.py, CheckinLimits).
+CHECKIN_BURST = 10
+CHECKIN_PER_MINUTE = 6.0
+# Staff sign-in (POST /api/login). A shift starting behind one venue Wi-Fi address signs in a few
+# screens at once, and a person mistypes a password a time or two: ten at once. Then five a
+# minute: every try costs an Argon2id hash (64 MiB, three passes, security/staff.py), so this
+# bounds what a flood of sign-ins costs the service as well as how fast a password can be guessed.
+LOGIN_BURST = 10
+LOGIN_PER_MINUTE = 5.0
 
 
 class RateLimiter:
