@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from maitre.floorplan import VenueModel, WallSpec, check_plan, default_bounds
 from maitre.presence.grid import VenueGrid
 
@@ -57,3 +59,30 @@ def test_the_default_area_covers_the_whole_room_not_just_the_gateways() -> None:
     assert y1 >= 30.0 and y0 <= 1.0
     grid = VenueGrid(model, 2.2, 8.0)
     assert grid.ys.max() > 29.0  # the far end of the room is on the grid
+
+
+def test_a_gateway_hung_high_is_expected_quieter_nearby_and_the_same_far_away() -> None:
+    from maitre.presence.grid import expected_levels
+
+    low, high = plan(), plan(heights={"door": 2.8})
+    near, far = (np.array([0.7]), np.array([3.6])), (np.array([0.7]), np.array([30.0]))
+    assert expected_levels(high, 2.2, "door", *near)[0] < expected_levels(low, 2.2, "door", *near)[0] - 10
+    assert abs(expected_levels(high, 2.2, "door", *far)[0] - expected_levels(low, 2.2, "door", *far)[0]) < 0.1
+
+
+def test_the_door_test_walks_guests_to_the_plans_host_stand() -> None:
+    from maitre.floorplan import host_stand_depth, inward
+    from maitre.presence.door_test import DoorTest
+
+    deep = plan(host_stand=(0.5, 5.0))
+    assert host_stand_depth(deep) == 3.0 and host_stand_depth(plan()) == 1.0
+    near, far = DoorTest(plan(), inward(plan()), 2.2, 8.0), DoorTest(deep, inward(deep), 2.2, 8.0)
+    # "walked in" ends at the stand: the last expected level at the door gateway differs.
+    assert not np.allclose(near.mu1, far.mu1)
+    assert np.allclose(near.mu0, far.mu0)  # still outside is the same either way
+
+
+def test_a_host_stand_outside_or_heights_of_unknown_gateways_are_reported() -> None:
+    check = check_plan(plan(host_stand=(0.0, 1.0), heights={"nowhere": 2.0}))
+    assert any("host stand" in e for e in check.errors)
+    assert any("nowhere" in w for w in check.warnings)

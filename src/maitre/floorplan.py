@@ -33,6 +33,12 @@ class VenueModel(msgspec.Struct, frozen=True):
     # How far filtered levels stray from this model here, dB, as a calibration walk measured it
     # (maitre.presence.calibration); None: the engine's default (PresenceConfig.model_sigma_db).
     sigma_db: float | None = None
+    # Where arriving guests stop to be greeted; None: a metre inside the door (where host stands
+    # usually are). How far in it is shapes what "walked in" looks like to the door test.
+    host_stand: tuple[float, float] | None = None
+    # Gateways' heights above the floor, metres; a gateway not named hangs at a band's height.
+    heights: dict[str, float] = {}
+
 
 
 class FloorPlanError(ValueError):
@@ -104,6 +110,8 @@ def route(model: VenueModel, stand_s: float = STAND_S) -> list[Waypoint]:
     ]
 
 
+BAND_HEIGHT_M = 1.0  # a band on a wrist at the side, or a beacon in a pocket
+HOST_STAND_IN_M = 1.0  # where guests stop when the plan does not say: a metre inside the door
 OVERHEAD_REACH_M = 0.5  # a gateway this close to the door's middle hangs "over the door" (the engine's rule)
 DOOR_ON_WALL_M = 1.0  # a door this far from every wall is not in the plan's facade
 DEFAULT_MARGIN_M = 8.0  # how far past the gateways, the door and the inside the area goes by default
@@ -185,6 +193,16 @@ def check_plan(model: VenueModel, roles: dict[str, str] | None = None) -> PlanCh
                 "every gateway hangs inside: passers-by close to the facade are hard to tell from guests; "
                 "hang one outside (docs/operate/placement.md)"
             )
+    if model.host_stand is not None and not errors:
+        depth = host_stand_depth(model)
+        if not 0.3 <= depth <= 6.0:
+            errors.append(
+                f"the host stand {model.host_stand} is {depth:.1f} m inside the door: it should be "
+                "0.3-6 m in, on the inside"
+            )
+    unknown = sorted(set(model.heights) - set(model.gateways))
+    if unknown:
+        warnings.append(f"heights given for gateways the venue does not have: {', '.join(unknown)}")
     if len(model.gateways) < 2:
         warnings.append("fewer than two gateways: one cannot tell which side of the door a band is on")
     if roles is not None and model.gateways and "door" not in {roles.get(n) for n in model.gateways}:
@@ -198,3 +216,13 @@ def _distance_to_wall(p: tuple[float, float], w: WallSpec) -> float:
     length2 = vx * vx + vy * vy
     f = 0.0 if length2 == 0 else max(0.0, min(1.0, ((px - w.x0) * vx + (py - w.y0) * vy) / length2))
     return math.hypot(px - (w.x0 + f * vx), py - (w.y0 + f * vy))
+
+
+def host_stand_depth(model: VenueModel) -> float:
+    """How far inside the door guests stop to be greeted, metres along the way in."""
+    if model.host_stand is None:
+        return HOST_STAND_IN_M
+    ix, iy = inward(model)
+    hx, hy = model.host_stand
+    dx, dy = model.door
+    return (hx - dx) * ix + (hy - dy) * iy

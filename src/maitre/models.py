@@ -114,6 +114,16 @@ class VenueLayout(SQLModel):
         min_length=1, max_length=50, description="rectangles x0, y0, x1, y1 that count as arrived"
     )
     door: tuple[float, float] = Field(description="where guests come in")
+    host_stand: tuple[float, float] | None = Field(
+        default=None,
+        description="where arriving guests stop to be greeted, 0.3-6 m inside the door; absent: a metre in",
+    )
+    gateway_heights: dict[str, Annotated[float, Field(ge=0.0, le=12.0)]] = Field(
+        default_factory=dict,
+        max_length=200,
+        description="metres above the floor, by gateway name (over a door about 2.2, on a ceiling 2.5-3); "
+        "a gateway not named is taken to hang at a band's height, about 1 m",
+    )
     bounds: tuple[float, float, float, float] | None = Field(default=None, description="area to consider")
     sigma_db: float | None = Field(
         default=None,

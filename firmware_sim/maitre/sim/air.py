@@ -8,13 +8,13 @@ import random
 import time
 from collections.abc import Callable
 
+from maitre.floorplan import BAND_HEIGHT_M
 from maitre.gateway.advertisement import Advertisement
 from maitre.sim.crowd import Person
 from maitre.sim.radio import Link, RadioModel, SpatialLink
 from maitre.sim.venue import Layout
 
 Sink = Callable[[Advertisement], None]
-BAND_HEIGHT = 1.0  # metres: a band on a wrist at the side, or a beacon in a pocket
 
 
 class Air:
@@ -40,7 +40,7 @@ class Air:
         # Vertical gaps and gains are only applied where a layout or radio has them, so the
         # bistro's evenings draw and compute exactly as they always have.
         self._lift = {
-            g.name: g.height - BAND_HEIGHT for g in layout.gateways if g.height is not None
+            g.name: g.height - BAND_HEIGHT_M for g in layout.gateways if g.height is not None
         }
         self._gains = {name: gain for name, gain in (gains or {}).items() if gain}
         self._links: dict[tuple[str, str], Link | SpatialLink] = {}

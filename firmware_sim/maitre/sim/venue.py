@@ -87,6 +87,9 @@ def presence_model(layout: Layout) -> VenueModel:
         inside=inside,
         door=layout.door,
         bounds=(max(min(xs), -20.0), min(ys), min(max(xs), 20.0), max(ys)),
+        # What an installer measures with a tape: where the host stand is, how high each gateway hangs.
+        host_stand=layout.host_stand,
+        heights={g.name: g.height for g in layout.gateways if g.height is not None},
     )
 
 

@@ -106,4 +106,6 @@ def venue_model(layout: dict[str, object], gateways: dict[str, tuple[float, floa
         door=parsed.door,
         bounds=parsed.bounds,
         sigma_db=parsed.sigma_db,
+        host_stand=parsed.host_stand,
+        heights=dict(parsed.gateway_heights),
     )

@@ -3,7 +3,7 @@
 A generalised likelihood-ratio test over a bank of paths drawn from the venue's plan, as
 bench/presence_moment_bound.py's oracle tests, but knowing only the plan: "walked in, crossing
 the door at now + τ" (along the pavement from either side, or from standing beside the door, to
-a metre inside, where a host stand usually is) against "still outside" (standing anywhere
+the plan's host stand, or a metre inside where it does not say) against "still outside" (standing anywhere
 within 2.5 m of the door, or walking past in any lane of the pavement at any pace and moment).
 Each gateway's windows of the last 8 s are weighed once each, as heard (not filtered), with the
 shadowing's correlation over time: a link that was already shadowed before the door is read as
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maitre.floorplan import VenueModel
+from maitre.floorplan import HOST_STAND_IN_M, VenueModel
 from maitre.presence.grid import expected_levels
 
 WALK = 1.3  # m/s
@@ -124,6 +124,10 @@ class DoorTest:
         dx, dy = model.door
         ix, iy = inward
         ax, ay = iy, -ix
+        # Where guests stop to be greeted: the plan's host stand, or a metre in.
+        host = HOST_STAND_IN_M
+        if model.host_stand is not None:
+            host = (model.host_stand[0] - dx) * ix + (model.host_stand[1] - dy) * iy
 
         def at(into: float, along: float) -> tuple[float, float]:
             return dx + ix * into + ax * along, dy + iy * into + ay * along
@@ -132,7 +136,7 @@ class DoorTest:
         self.steps = len(rel)
         ins: list[tuple[Path, float]] = []  # (path, crossing time on it)
         for end in (-0.3, 0.3):
-            stand = [at(0.3, 0.0), at(1.0, end), at(1.0, end)]
+            stand = [at(0.3, 0.0), at(host, end), at(host, end)]
             for side in (-1.0, 1.0):
                 path = _walk([at(-2.0, side * 10), at(-2.0, 0.0), at(-0.3, 0.0), *stand])
                 ins.append((path, (path[2][0] + path[3][0]) / 2))  # the door line: between ±0.3 m

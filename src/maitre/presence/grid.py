@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from maitre.floorplan import VenueModel, default_bounds
+from maitre.floorplan import BAND_HEIGHT_M, VenueModel, default_bounds
 
 CELL_M = 0.5  # about a stride: finer than the signal can resolve anyway
 MIN_DISTANCE_M = 0.3  # the near field: the model stops meaning anything closer than this
@@ -38,7 +38,13 @@ def expected_levels(
 ) -> np.ndarray:
     """The level relative to 1 m power that `gateway` should hear from a band at each (x, y)."""
     px, py = model.gateways[gateway]
-    d = np.maximum(np.hypot(xs - px, ys - py), MIN_DISTANCE_M)
+    height = model.heights.get(gateway)
+    if height is None:
+        d = np.maximum(np.hypot(xs - px, ys - py), MIN_DISTANCE_M)
+    else:  # hung above (or below) the bands: the vertical gap is part of the distance
+        d = np.maximum(
+            np.sqrt((xs - px) ** 2 + (ys - py) ** 2 + (height - BAND_HEIGHT_M) ** 2), MIN_DISTANCE_M
+        )
     level = -10.0 * exponent * np.log10(d)
     for w in model.walls:
         level -= w.loss_db * _crosses(w.x0, w.y0, w.x1, w.y1, xs, ys, px, py)
