@@ -115,12 +115,15 @@ def test_histogram_buckets_are_cumulative_and_labels_are_escaped() -> None:
     service.partitioned = False  # type: ignore[attr-defined]
     service.inbox_depth = lambda: 0  # type: ignore[attr-defined]
     service.presence = []  # type: ignore[attr-defined]
+    service.directory = Stub()  # type: ignore[attr-defined]
+    service.directory.plan_problems = {"bistro": ["no walls", "fewer than two gateways"]}  # type: ignore[attr-defined]
     text = render(service_registry(service)).decode()  # type: ignore[arg-type]
     got = samples(text)
     assert got['maitre_alert_latency_seconds_bucket{le="0.01"}'] == 1
     assert got['maitre_alert_latency_seconds_bucket{le="0.1"}'] == 3
     assert got['maitre_alert_latency_seconds_bucket{le="+Inf"}'] == 4
     assert got["maitre_alert_latency_seconds_count"] == 4
+    assert got['maitre_venue_plan_problems{venue="bistro"}'] == 2
     assert got["maitre_alert_latency_seconds_sum"] == pytest.approx(3.105)
     assert got['maitre_gateway_last_seen_timestamp_seconds{gateway="do\\\\or\\n",venue="bi\\"stro"}'] == 5.0
     assert "maitre_venue_serving" not in text  # one instance serving every venue: no claims to show

@@ -56,6 +56,10 @@ async def test_a_usable_plan_comes_back_with_its_warnings(client: httpx.AsyncCli
     assert any("lintel" in w and "over the door" in w for w in r.json()["warnings"])
     check = (await client.get("/api/venues/bistro/layout/check")).json()
     assert check["errors"] == [] and check["warnings"] == r.json()["warnings"]
+    # Ready, but the operator is told: on /readyz and in /metrics.
+    ready = (await client.get("/readyz")).json()
+    assert ready["status"] == "ready" and any("lintel" in p for p in ready["plans"]["bistro"])
+    assert 'maitre_venue_plan_problems{venue="bistro"}' in (await client.get("/metrics")).text
 
 
 async def test_a_gateway_is_moved_refused_outside_the_bounds_and_deleted(

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from sqlmodel import Session, col, or_, select
 
-from maitre.floorplan import VenueModel, WallSpec
+from maitre.floorplan import VenueModel, WallSpec, check_plan
 from maitre.identity.resolver import EidResolver, RotatingBand
 from maitre.ingest.tracked import TrackedBands
 from maitre.models import Band, Gateway, Guest, Venue, VenueLayout
@@ -25,6 +25,9 @@ class Directory:
         # (venue, gateway) → role, and venue → geometry: both read by the presence engine.
         self.gateway_roles: dict[tuple[str, str], str] = {}
         self.venue_models: dict[str, VenueModel] = {}
+        # venue → what its stored plan cannot do or will do unexpectedly (floorplan.check_plan),
+        # for /readyz and /metrics: a plan stored before the checks existed is not silently trusted.
+        self.plan_problems: dict[str, list[str]] = {}
         self.tracked_bands: set[str] = TrackedBands()
         # Only consenting guests' rotating bands are registered: nobody else's ids even resolve.
         self.resolver = EidResolver()
@@ -46,6 +49,13 @@ class Directory:
             if venue.layout and placed:
                 models[venue.slug] = venue_model(venue.layout, placed)
         _replace(self.venue_models, models)
+        roles = {g.name: g.role.value for _, g in rows}
+        problems = {}
+        for slug, model in models.items():
+            check = check_plan(model, {name: roles.get(name, "") for name in model.gateways})
+            if check.errors or check.warnings:
+                problems[slug] = [f"error: {e}" for e in check.errors] + check.warnings
+        _replace(self.plan_problems, problems)
         # Streamed: a resort's hundred thousand bands as objects at once were ~100 MB at the peak.
         consenting = (
             select(Band)

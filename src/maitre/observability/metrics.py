@@ -27,6 +27,7 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import Collector
 
 from maitre.alerts.hub import AlertHub
+from maitre.hospitality.directory import Directory
 from maitre.ingest.pipeline import Ingest
 from maitre.observability.histogram import Histogram
 
@@ -63,6 +64,9 @@ class Readings(Protocol):
     def inbox_depth(self) -> int: ...
 
     def venue_claims(self) -> dict[str, str]: ...
+
+    @property
+    def directory(self) -> Directory: ...
 
 
 class ServiceCollector(Collector):
@@ -137,6 +141,14 @@ class ServiceCollector(Collector):
             for venue, state in sorted(service.venue_claims().items()):
                 serving.add_metric((venue,), int(state == "serving"))
             yield serving
+        plans = GaugeMetricFamily(
+            "maitre_venue_plan_problems",
+            "what a venue's plan cannot do or will do unexpectedly (GET /api/venues/{slug}/layout/check)",
+            labels=("venue",),
+        )
+        for venue, problems in sorted(service.directory.plan_problems.items()):
+            plans.add_metric((venue,), len(problems))
+        yield plans
         yield _by_gateway(
             GaugeMetricFamily(
                 "maitre_gateway_last_seen_timestamp_seconds",

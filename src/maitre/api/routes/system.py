@@ -49,6 +49,8 @@ async def readyz(service: ServiceDep) -> JSONResponse:
     body: dict[str, object] = {"status": "ready" if ready else "not ready", **checks}
     if service.partitioned:
         body["venues"] = service.venue_claims()  # serving, or standby for another instance's venue
+    if service.directory.plan_problems:  # ready, but an operator should look: never a silent guess
+        body["plans"] = dict(service.directory.plan_problems)
     return JSONResponse(body, 200 if ready else 503)
 
 
