@@ -7,6 +7,7 @@ held apart by a lazy import is still a cycle.
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -175,3 +176,16 @@ def test_a_gateway_device_imports_the_agent_without_the_service_stack(module: st
     heavy = {"numpy", "numba", "sqlalchemy", "sqlmodel", "fastapi", "pydantic", "cryptography", "uvicorn"}
     assert module in loaded
     assert sorted(heavy & {m.split(".")[0] for m in loaded}) == []
+
+
+def test_the_compiled_loops_still_import_and_run_with_numba_switched_off() -> None:
+    # NUMBA_DISABLE_JIT=1 (debugging, profiling the Python) hands back plain functions.
+    code = (
+        "import numpy as np; from maitre.presence.key_index import KeyIndex; k = KeyIndex(); "
+        "k.add(np.array([5, 7], dtype=np.uint64), np.array([0, 1])); "
+        "print(k.lookup(np.array([7, 9, 5], dtype=np.uint64))[0].tolist())"
+    )
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["[1,", "-1,", "0]"]

@@ -19,5 +19,8 @@ def unchecked(dispatcher: Callable[..., T]) -> Callable[..., T]:
     ~20 µs of work), but the bare entry point checks nothing: a wrong dtype or layout is read as if
     it were right. Only for callers whose arrays are made to the signature on the spot.
     """
-    (signature,) = dispatcher.signatures  # type: ignore[attr-defined]
+    signatures = getattr(dispatcher, "signatures", None)
+    if signatures is None:  # NUMBA_DISABLE_JIT=1: the decorator gave back the plain Python function
+        return dispatcher
+    (signature,) = signatures
     return dispatcher.overloads[signature].entry_point  # type: ignore[attr-defined]
