@@ -226,6 +226,23 @@ def test_a_track_arrival_the_door_test_contradicts_waits_until_the_track_has_hel
     assert greeted[100.0] - greeted[None] >= 2.0 - 1e-6
 
 
+def test_the_tracks_hold_does_not_greet_against_a_door_test_that_reads_outside() -> None:
+    path = line((-8.0, 0.0), (0.0, 1.2), 12) + line((0.0, 1.2), (0.3, 3.0), 6) + [(0.3, 3.0)] * 12
+    # Only the hold can greet (the door test never agrees nor passes on its own); the veto's bar
+    # decides whether the door test's reading of "inside by now" lets it.
+    only_the_hold = {"door_test_llr": 100.0, "door_settled_llr": None, "door_agree_llr": 100.0}
+
+    def greets(veto: float | None) -> int:
+        config = PresenceConfig(**only_the_hold, hold_veto_llr=veto)  # type: ignore[arg-type]
+        engine = PresenceEngine(ROLES, config, models={"bistro": MODEL})
+        return len([e for e in follow(engine, path) if e.kind == "arrived"])
+
+    assert greets(None) == 1  # the hold greets whatever the door test says
+    assert greets(-100.0) == 1  # a bar nobody falls below: the same
+    assert greets(100.0) == 0  # a bar everybody falls below: the hold never greets
+    assert greets(PresenceConfig().hold_veto_llr) == 1  # a guest walking straight in: not vetoed
+
+
 def test_with_a_gateway_over_the_door_the_track_holding_a_band_inside_is_not_enough() -> None:
     path = line((-8.0, 0.0), (0.0, 1.2), 12) + line((0.0, 1.2), (0.3, 3.0), 6) + [(0.3, 3.0)] * 12
     lintel = named_layout("bistro-lintel")

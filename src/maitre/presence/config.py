@@ -52,6 +52,11 @@ class PresenceConfig:
     # unless the track holds the band inside for track_hold seconds. None: the track alone decides.
     door_agree_llr: float | None = 2.0
     track_hold: float = 2.0
+    # … but the hold is no answer to a door test that says the band is more likely outside than
+    # inside by now (inside by now − still outside below hold_veto_llr): far along the street, a
+    # passer-by's weak levels can fit "inside, behind the facade" on the grid for seconds on end.
+    # None: the hold greets whatever the door test says.
+    hold_veto_llr: float | None = 0.0
     # A later, surer look: "crossed the door at least door_settled_s ago" beats still outside by
     # door_settled_llr. A passer-by fits "crossing now" for a moment, rarely "crossed 2 s ago", so
     # the bar is lower, and it is asked even when the track, in deep shadowing, still doubts

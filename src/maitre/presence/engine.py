@@ -210,7 +210,7 @@ class PresenceEngine:
         p = band.p_inside
         events: list[PresenceEvent] = []
         if not band.arrived:
-            walked_in, agrees = False, True
+            walked_in, agrees, inside = False, True, None
             door, over_door = self._door(venue) if cfg.door_test else (None, False)
             checks = cfg.door_agree_llr is not None or over_door  # (the track's own arrivals too)
             testing = p >= cfg.door_test_p and (p < cfg.p_enter or checks)
@@ -223,10 +223,11 @@ class PresenceEngine:
                     if not walked_in and settled_bar is not None:
                         llr = scores.crossed_llr(cfg.door_settled_s)
                         walked_in = llr >= settled_bar
+                    inside = scores.inside
                     if over_door:
-                        agrees = scores.inside >= cfg.overhead_agree_llr
+                        agrees = inside >= cfg.overhead_agree_llr
                     else:
-                        agrees = cfg.door_agree_llr is None or scores.inside >= cfg.door_agree_llr
+                        agrees = cfg.door_agree_llr is None or inside >= cfg.door_agree_llr
                     if walked_in and p < cfg.p_enter:
                         # The track's odds times the door test's likelihood ratio (not independent
                         # evidence, so this overstates it a little; it is what the host is shown).
@@ -235,7 +236,9 @@ class PresenceEngine:
                 if band.inside_since is None:
                     band.inside_since = t
                 held = t - band.inside_since
-                sure = walked_in or agrees or (not over_door and held >= cfg.track_hold)
+                vetoed = cfg.hold_veto_llr is not None and inside is not None and inside < cfg.hold_veto_llr
+                hold = not over_door and held >= cfg.track_hold and not vetoed
+                sure = walked_in or agrees or hold
                 if sure and held >= cfg.track_dwell:
                     band.arrived = True
                     band.windows.clear()  # kept for the door test only until it arrives
