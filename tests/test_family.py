@@ -107,3 +107,13 @@ def test_eval_family_refuses_scenarios_and_a_bad_count(capsys: pytest.CaptureFix
     assert main(["eval", "--family", "test", "--count", "0"]) == 2
     assert "count must be" in capsys.readouterr().err
     assert main(["eval"]) == 2
+
+
+def test_a_corner_venue_keeps_its_room_its_host_stand_and_its_gateways_inside_the_building() -> None:
+    for seed in range(4, 200, 6):
+        v = venue(seed, "corner")
+        left = min(w.x0 for w in v.layout.walls)
+        assert v.layout.host_stand is not None and v.layout.host_stand[0] > left
+        assert all(z.x0 >= left for z in v.layout.zones if z.kind in ("door", "dining"))
+        assert all(g.x > left for g in v.layout.gateways if g.y > 2.0)
+        assert v.layout.tables[0] > left

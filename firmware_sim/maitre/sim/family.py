@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+import msgspec
+
 from maitre.sim.scenario import CrowdSpec, RadioSpec, Scenario
 from maitre.sim.venue import GatewayPlacement, Layout, Wall, Zone
 
@@ -72,7 +74,8 @@ def venue(seed: int, kind: VenueKind | None = None, radio_kind: str = "") -> Fam
     door = (0.0, FACADE_Y)
     host_in = rng.uniform(1.0, 3.5)  # how far in guests stop to be greeted
     host = (rng.uniform(-1.5, 1.5), FACADE_Y + host_in)
-    walls = _facade(width, facade_db, chosen, rng)
+    walls, left = _facade(width, facade_db, chosen, rng)
+    host = (max(host[0], left + 0.5), host[1])  # a corner building may end just past the door
     entry: list[tuple[float, float]] = []
     if chosen == "vestibule":
         depth = rng.uniform(1.2, 2.5)
@@ -91,17 +94,22 @@ def venue(seed: int, kind: VenueKind | None = None, radio_kind: str = "") -> Fam
         street_from_facade = rng.uniform(2.3, 3.3)  # passers-by then walk 1.3-4.8 m from the facade
     street_y = FACADE_Y - street_from_facade
     gateways, placement = _gateways(chosen, width, host, street_y, rng)
+    # Whatever hangs inside hangs inside the building (a corner building's side wall is near).
+    gateways = [
+        msgspec.structs.replace(g, x=max(g.x, round(left + 0.3, 2))) if g.y > FACADE_Y else g
+        for g in gateways
+    ]
     layout = Layout(
         venue="family",
         door=door,
         zones=[
             Zone("street", "street", -30.0, street_y - 2.0, 30.0, FACADE_Y - 0.8),
             Zone("approach", "approach", -width / 2, FACADE_Y - 0.8, width / 2, FACADE_Y),
-            Zone("entrance", "door", -3.0, FACADE_Y, 3.0, host[1] + 1.0),
+            Zone("entrance", "door", max(-3.0, left), FACADE_Y, 3.0, host[1] + 1.0),
             Zone(
                 "dining",
                 "dining",
-                -ROOM_HALF_WIDTH,
+                left,
                 host[1] + 1.0,
                 ROOM_HALF_WIDTH,
                 FACADE_Y + ROOM_DEPTH,
@@ -111,7 +119,7 @@ def venue(seed: int, kind: VenueKind | None = None, radio_kind: str = "") -> Fam
         street_y=street_y,
         walls=walls,
         host_stand=host,
-        tables=(rng.uniform(-3.0, 3.0), host[1] + rng.uniform(3.0, 6.0)),
+        tables=(max(rng.uniform(-3.0, 3.0), left + 1.0), host[1] + rng.uniform(3.0, 6.0)),
         entry=entry,
     )
     scenario = Scenario(
@@ -135,7 +143,9 @@ def venue(seed: int, kind: VenueKind | None = None, radio_kind: str = "") -> Fam
     return FamilyVenue(seed, chosen, layout, scenario, placement)
 
 
-def _facade(width: float, loss_db: float, kind: VenueKind, rng: random.Random) -> list[Wall]:
+def _facade(width: float, loss_db: float, kind: VenueKind, rng: random.Random) -> tuple[list[Wall], float]:
+    """The facade with its door gap, the party walls and the back; and where the building's left
+    side is (a corner building ends just past the door, its side wall on the street)."""
     left = -ROOM_HALF_WIDTH
     if kind == "corner":
         left = -width / 2 - rng.uniform(0.4, 2.0)  # the building ends just past the door
@@ -146,7 +156,7 @@ def _facade(width: float, loss_db: float, kind: VenueKind, rng: random.Random) -
         Wall(left, FACADE_Y, left, back, loss_db if kind == "corner" else PARTY_WALL_DB),
         Wall(ROOM_HALF_WIDTH, FACADE_Y, ROOM_HALF_WIDTH, back, PARTY_WALL_DB),
         Wall(left, back, ROOM_HALF_WIDTH, back, PARTY_WALL_DB),
-    ]
+    ], left
 
 
 def _gateways(
