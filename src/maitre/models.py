@@ -130,7 +130,7 @@ class VenueLayout(SQLModel):
         ge=4.0,
         le=16.0,
         description="how far signal levels stray from this plan, dB, as the venue's calibration walk "
-        "measured it (docs/presence.md, 'Calibrating a venue'); absent: the engine's default",
+        "measured it (docs/operate/calibration.md); absent: the engine's default",
     )
 
 
