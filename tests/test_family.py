@@ -117,3 +117,15 @@ def test_a_corner_venue_keeps_its_room_its_host_stand_and_its_gateways_inside_th
         assert all(z.x0 >= left for z in v.layout.zones if z.kind in ("door", "dining"))
         assert all(g.x > left for g in v.layout.gateways if g.y > 2.0)
         assert v.layout.tables[0] > left
+
+
+def test_pooled_scores_add_every_count_and_keep_every_latency() -> None:
+    from maitre.evaluation.family import pooled
+    from maitre.evaluation.runner import Score
+
+    a = Score(engine="maitre", parties=3, recalled=2, waiters=1, announced=4, latencies=[0.5, 1.0])
+    b = Score(engine="maitre", parties=2, recalled=2, waiter_greets=1, announced_ahead=1, latencies=[2.0])
+    total = pooled([a, b])
+    assert (total.parties, total.recalled, total.waiters, total.waiter_greets) == (5, 4, 1, 1)
+    assert (total.announced, total.announced_ahead) == (4, 1)
+    assert total.latencies == [0.5, 1.0, 2.0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import sys
 import time
@@ -23,24 +24,11 @@ def run_venue(venue: FamilyVenue, progress: Callable[[str], None] | None = None)
 
 
 def pooled(scores: Iterable[Score]) -> Score:
-    """One score over many evenings: counts added, latencies pooled."""
+    """One score over many evenings: every count added, latencies pooled."""
     total = Score(engine="maitre")
+    counts = [f.name for f in dataclasses.fields(Score) if isinstance(getattr(total, f.name), int)]
     for s in scores:
-        for name in (
-            "greets",
-            "correct",
-            "wrong_guest",
-            "premature",
-            "passer_greets",
-            "passers",
-            "parties",
-            "recalled",
-            "waiters",
-            "waiter_greets",
-            "announced",
-            "announced_right",
-            "announced_ahead",
-        ):
+        for name in counts:
             setattr(total, name, getattr(total, name) + getattr(s, name))
         total.latencies += s.latencies
     return total

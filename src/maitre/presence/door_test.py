@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maitre.floorplan import HOST_STAND_IN_M, VenueModel
+from maitre.floorplan import VenueModel, host_stand_depth
 from maitre.presence.grid import expected_levels
 
 WALK = 1.3  # m/s
@@ -124,10 +124,7 @@ class DoorTest:
         dx, dy = model.door
         ix, iy = inward
         ax, ay = iy, -ix
-        # Where guests stop to be greeted: the plan's host stand, or a metre in.
-        host = HOST_STAND_IN_M
-        if model.host_stand is not None:
-            host = (model.host_stand[0] - dx) * ix + (model.host_stand[1] - dy) * iy
+        host = host_stand_depth(model)  # where guests stop to be greeted
 
         def at(into: float, along: float) -> tuple[float, float]:
             return dx + ix * into + ax * along, dy + iy * into + ay * along
