@@ -128,7 +128,7 @@ def venue(seed: int, kind: VenueKind | None = None, radio_kind: str = "") -> Fam
         seed=seed,
         duration=600.0,
         advertising_interval=rng.choice((0.1, 0.2, 0.25, 0.5, 1.0)),
-        radio=_radio(rng, [g.name for g in gateways], radio_kind),
+        radio=draw_radio(rng, [g.name for g in gateways], radio_kind),
         crowd=CrowdSpec(
             parties=rng.randint(15, 25),
             max_party_size=rng.randint(2, 5),
@@ -225,7 +225,9 @@ def _gateways(
     return out, style
 
 
-def _radio(rng: random.Random, gateways: list[str], kind: str) -> RadioSpec:
+def draw_radio(rng: random.Random, gateways: list[str], kind: str = "", gain_db: float = 6.0) -> RadioSpec:
+    """A radio as the family draws one: path loss, shadowing, fading, loss, bodies, and each
+    gateway's gain within ±`gain_db`; `kind` fixes the radio model (default: drawn)."""
     drawn = rng.choice(("gauss-markov", "spatial"))  # drawn even when given: the crowd stays the same
     return RadioSpec(
         exponent=rng.uniform(1.8, 3.2),
@@ -234,6 +236,6 @@ def _radio(rng: random.Random, gateways: list[str], kind: str) -> RadioSpec:
         fading_db=rng.uniform(1.0, 5.0),
         loss=rng.uniform(0.05, 0.30),
         body_loss_db=rng.uniform(3.0, 10.0),
-        gain_db={g: round(rng.uniform(-6.0, 6.0), 1) for g in gateways},
+        gain_db={g: round(rng.uniform(-gain_db, gain_db), 1) for g in gateways},
         kind=kind or drawn,
     )

@@ -7,12 +7,12 @@ import logging
 import os
 import sys
 
-from maitre.cli import calibrate, db, demo, evaluate, gateways, schemas, serve, staff, token
+from maitre.cli import calibrate, db, demo, evaluate, gateways, plan, schemas, serve, staff, token
 from maitre.observability.logs import configure_logging
 
 # In the order `maitre --help` lists them. Each module imports what its command needs only when it
 # runs, so `maitre token` does not wait for the presence engine's compiled loops to load.
-COMMANDS = (demo, serve, db, evaluate, token, staff, gateways, calibrate, schemas)
+COMMANDS = (demo, serve, db, evaluate, token, staff, gateways, calibrate, plan, schemas)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -22,8 +22,8 @@ from sqlmodel import select
 from maitre import wire
 from maitre.db import session_scope
 from maitre.floorplan import STAND_S, VenueModel, Waypoint, route
-from maitre.hospitality.directory import venue_model
-from maitre.models import Gateway, Venue
+from maitre.hospitality.directory import PlanMissing, registered_plan
+from maitre.models import Venue
 from maitre.mqtt import BrokerAddress, make_client
 from maitre.presence.calibration import Calibration, CalibrationError, fit
 from maitre.wire import Sighting
@@ -35,17 +35,10 @@ class CalibrationRefused(Exception):
 
 def load_model(engine: Engine, slug: str) -> VenueModel:
     with session_scope(engine) as session:
-        venue = session.exec(select(Venue).where(Venue.slug == slug)).first()
-        if venue is None:
-            raise CalibrationRefused(f"no venue {slug!r} in the database")
-        if not venue.layout:
-            raise CalibrationRefused(
-                f"venue {slug!r} has no layout: PUT /api/venues/{slug}/layout first (walls, inside, door)"
-            )
-        gateways = session.exec(select(Gateway).where(Gateway.venue_id == venue.id)).all()
-        if not gateways:
-            raise CalibrationRefused(f"venue {slug!r} has no gateways")
-        return venue_model(venue.layout, {g.name: (g.x, g.y) for g in gateways})
+        try:
+            return registered_plan(session, slug)[0]
+        except PlanMissing as exc:
+            raise CalibrationRefused(str(exc)) from exc
 
 
 def save_sigma(engine: Engine, slug: str, sigma_db: float) -> None:

@@ -171,16 +171,18 @@ def score(
     name: str,
     make: Callable[[dict[GatewayKey, str], set[GatewayKey]], Engine],
     calibration: Calibration | None = None,
+    model: VenueModel | None = None,
 ) -> Score:
     """Replay the recording through Ingest with one engine; greet once per reservation; score it.
 
     With a `calibration` (of a walk in the same venue and radio), the engine's venue model
-    carries its sigma, as a calibrated venue's does in the service.
+    carries its sigma, as a calibrated venue's does in the service. `model`: the plan the engine
+    is given, when it is not the one the simulator's layout implies (a venue as registered).
     """
     layout = evening.layout
     roles: dict[GatewayKey, str] = {(layout.venue, g.name): g.role for g in layout.gateways}
     _models.clear()
-    model = presence_model(layout)
+    model = presence_model(layout) if model is None else model
     if calibration is not None:
         model = msgspec.structs.replace(model, sigma_db=calibration.sigma_db)
     _models[layout.venue] = model

@@ -119,3 +119,23 @@ def venue_model(layout: dict[str, object], gateways: dict[str, tuple[float, floa
         host_stand=parsed.host_stand,
         heights=dict(parsed.gateway_heights),
     )
+
+
+class PlanMissing(LookupError):
+    """The venue has no plan to use: unknown, no layout, or no gateways (the message says which)."""
+
+
+def registered_plan(session: Session, slug: str) -> tuple[VenueModel, dict[str, str]]:
+    """A venue's plan as registered, and its gateways' roles by name."""
+    venue = session.exec(select(Venue).where(Venue.slug == slug)).first()
+    if venue is None:
+        raise PlanMissing(f"no venue {slug!r} in the database")
+    if not venue.layout:
+        raise PlanMissing(
+            f"venue {slug!r} has no layout: PUT /api/venues/{slug}/layout first (walls, inside, door)"
+        )
+    gateways = session.exec(select(Gateway).where(Gateway.venue_id == venue.id)).all()
+    if not gateways:
+        raise PlanMissing(f"venue {slug!r} has no gateways")
+    model = venue_model(venue.layout, {g.name: (g.x, g.y) for g in gateways})
+    return model, {g.name: str(g.role) for g in gateways}
