@@ -39,6 +39,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 if __package__ in (None, ""):
     sys.path.insert(0, str(BENCH_DIR.parent))
 
+from maitre.floorplan import BAND_HEIGHT_M  # noqa: E402
 from maitre.sim.crowd import PathBuilder, Waypoint  # noqa: E402
 from maitre.sim.scenario import Scenario, load_scenario  # noqa: E402
 from maitre.sim.venue import LAYOUTS, GatewayPlacement, Layout, named_layout  # noqa: E402
@@ -104,7 +105,8 @@ def level(
     layout: Layout, g: GatewayPlacement, radio: Radio, x: float, y: float, hx: float, hy: float
 ) -> float:
     """Expected level relative to the 1 m power, exactly as maitre/sim/air.py computes it."""
-    lv = -10 * radio.exponent * math.log10(max(math.hypot(x - g.x, y - g.y), 0.1))
+    lift = 0.0 if g.height is None else g.height - BAND_HEIGHT_M  # as the air lifts it
+    lv = -10 * radio.exponent * math.log10(max(math.hypot(x - g.x, y - g.y, lift), 0.1))
     lv -= sum(w.loss_db for w in layout.walls if w.crosses(x, y, g.x, g.y))
     if hx * (g.x - x) + hy * (g.y - y) < 0:
         lv -= radio.body_loss_db

@@ -62,7 +62,8 @@ from presence_bound import WINDOW, Radio, edited, level, radio_of, where  # noqa
 
 from maitre.sim.band import BandFirmware  # noqa: E402
 from maitre.sim.crowd import PathBuilder, Person, Waypoint  # noqa: E402
-from maitre.sim.scenario import load_scenario, party_members  # noqa: E402
+from maitre.sim.family import family  # noqa: E402
+from maitre.sim.scenario import Scenario, load_scenario, party_members  # noqa: E402
 from maitre.sim.venue import LAYOUTS, GatewayPlacement, Layout, named_layout  # noqa: E402
 
 HARD = ["hard-shadowing", "crowded-door", "slow-advertising", "gateway-dies"]
@@ -125,8 +126,8 @@ class Oracle:
     """The GLRT of one scenario's radio in one layout: "walked in, crossing at now + τ" against
     "still standing at the spot", over the last `lookback` seconds of every live gateway."""
 
-    def __init__(self, name: str, layout: Layout, lookback_s: float, faults: bool = True) -> None:
-        s = load_scenario(name)
+    def __init__(self, name: str | Scenario, layout: Layout, lookback_s: float, faults: bool = True) -> None:
+        s = load_scenario(name) if isinstance(name, str) else name
         self.scenario, self.layout = s, layout
         self.radio = radio = radio_of(s)
         dead = {f.gateway for f in s.faults} if faults else set()
@@ -430,6 +431,12 @@ def main() -> int:
     parser.add_argument("--lookback", type=float, default=8.0, help="seconds of windows the oracle weighs")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--family",
+        choices=["tune", "test"],
+        help="instead of scenarios: the first --count venues of a family split, each in its own layout",
+    )
+    parser.add_argument("--count", type=int, default=12, help="with --family: how many venues (%(default)s)")
+    parser.add_argument(
         "--latest",
         type=float,
         default=float(OFFSETS[-1]),
@@ -446,7 +453,16 @@ def main() -> int:
         parser.error("--trials too few to set that false-alarm share: need at least 5 people above it")
     layout = edited(named_layout(args.layout), args.move, args.add, args.remove)
     rng = np.random.default_rng(args.seed)
-    print("gateways: " + ", ".join(f"{g.name} ({g.x:g}, {g.y:g}) {g.role}" for g in layout.gateways))
+    runs: list[tuple[str, str | Scenario, Layout]]
+    if args.family:
+        runs = [
+            (v.label, v.scenario, edited(v.layout, args.move, args.add, args.remove))
+            for v in family(args.family, args.count)
+        ]
+        print(f"family split {args.family!r}: {len(runs)} venues, each in its own layout and radio")
+    else:
+        runs = [(name, name, layout) for name in args.scenarios]
+        print("gateways: " + ", ".join(f"{g.name} ({g.x:g}, {g.y:g}) {g.role}" for g in layout.gateways))
     print(f"{args.trials:,} people of each kind per scenario; waiters stand {args.stand:g} s\n")
     shares = [f"{a:.1%}" for a in args.false_alarm]
     cols = [f"straight in, {a} of passers named" for a in shares] + ["wait first, best"]
@@ -456,8 +472,8 @@ def main() -> int:
     cols += [f"parties, bands pooled, {shares[0]}"]
     print("| scenario | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
-    for name in args.scenarios:
-        oracle = Oracle(name, layout, args.lookback, faults=not args.alive)
+    for name, scenario, layout in runs:
+        oracle = Oracle(scenario, layout, args.lookback, faults=not args.alive)
         test = StraightIn(oracle, args.latest)
         passers = passer_maxima(test, rng, args.trials)
         straight = straight_in_recall(test, passers, rng, args.trials, args.false_alarm)
