@@ -18,6 +18,7 @@ from maitre.mqtt import BrokerAddress
 from maitre.observability.histogram import Histogram
 from maitre.observability.logs import configure_logging
 from maitre.observability.metrics import render, service_registry
+from maitre.presence.selfcal import GatewayGain
 from tests.conftest import MosquittoProcess, live_service, wait_until
 from tests.factories import batch, open_screen, seed_guest, seed_venue
 
@@ -114,9 +115,13 @@ def test_histogram_buckets_are_cumulative_and_labels_are_escaped() -> None:
     service.broker = None  # type: ignore[attr-defined]
     service.partitioned = False  # type: ignore[attr-defined]
     service.inbox_depth = lambda: 0  # type: ignore[attr-defined]
-    service.presence = []  # type: ignore[attr-defined]
+    service.presence = Stub()  # type: ignore[attr-defined]
+    service.presence.__class__.__len__ = lambda self: 0  # type: ignore[attr-defined]
+    learned = {"door": GatewayGain(4.2, 30, -7.0), "street": GatewayGain(None, 2, None)}
+    service.presence.learned_gains = lambda venue: learned if venue == "bistro" else {}  # type: ignore[attr-defined]
     service.directory = Stub()  # type: ignore[attr-defined]
     service.directory.plan_problems = {"bistro": ["no walls", "fewer than two gateways"]}  # type: ignore[attr-defined]
+    service.directory.venue_models = {"bistro": None, "cafe": None}  # type: ignore[attr-defined]
     text = render(service_registry(service)).decode()  # type: ignore[arg-type]
     got = samples(text)
     assert got['maitre_alert_latency_seconds_bucket{le="0.01"}'] == 1
@@ -127,6 +132,9 @@ def test_histogram_buckets_are_cumulative_and_labels_are_escaped() -> None:
     assert got["maitre_alert_latency_seconds_sum"] == pytest.approx(3.105)
     assert got['maitre_gateway_last_seen_timestamp_seconds{gateway="do\\\\or\\n",venue="bi\\"stro"}'] == 5.0
     assert "maitre_venue_serving" not in text  # one instance serving every venue: no claims to show
+    assert got['maitre_gateway_learned_gain_db{gateway="door",venue="bistro"}'] == 4.2
+    assert got['maitre_gateway_gain_drift_db{gateway="door",venue="bistro"}'] == -7.0
+    assert not any("street" in k for k in got if k.startswith("maitre_gateway_learned"))  # not learned yet
 
 
 async def test_readiness_follows_the_broker_while_health_stays_up(

@@ -38,6 +38,9 @@ class VenueModel(msgspec.Struct, frozen=True):
     host_stand: tuple[float, float] | None = None
     # Gateways' heights above the floor, metres; a gateway not named hangs at a band's height.
     heights: dict[str, float] = {}
+    # Gateways' gains against the path-loss model, dB (antenna, enclosure, mounting), as the venue
+    # learned them (maitre.presence.selfcal) or a calibration walk measured them; unnamed: 0.
+    gains: dict[str, float] = {}
 
 
 

@@ -30,12 +30,19 @@ from maitre.alerts.hub import AlertHub
 from maitre.hospitality.directory import Directory
 from maitre.ingest.pipeline import Ingest
 from maitre.observability.histogram import Histogram
+from maitre.presence.selfcal import GatewayGain
 
 # The classic text format, what every Prometheus scrapes (prometheus_client's "latest" is 1.0.0).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 GATEWAY_LABELS = ("venue", "gateway")
 
 F = TypeVar("F", CounterMetricFamily, GaugeMetricFamily)
+
+
+class Presence(Sized, Protocol):
+    """What /metrics reads of the presence engine: how many bands it holds, what it learned."""
+
+    def learned_gains(self, venue: str) -> dict[str, GatewayGain]: ...
 
 
 class Readings(Protocol):
@@ -57,7 +64,7 @@ class Readings(Protocol):
     def broker(self) -> object | None: ...
 
     @property
-    def presence(self) -> Sized: ...
+    def presence(self) -> Presence: ...
 
     def mqtt_connected(self) -> bool: ...
 
@@ -149,6 +156,24 @@ class ServiceCollector(Collector):
         for venue, problems in sorted(service.directory.plan_problems.items()):
             plans.add_metric((venue,), len(problems))
         yield plans
+        gains = GaugeMetricFamily(
+            "maitre_gateway_learned_gain_db",
+            "a gateway's gain against the venue's plan, learned from guests at the host stand",
+            labels=GATEWAY_LABELS,
+        )
+        drift = GaugeMetricFamily(
+            "maitre_gateway_gain_drift_db",
+            "how far a gateway's latest levels at the host stand stray from its learned gain",
+            labels=GATEWAY_LABELS,
+        )
+        for venue in sorted(service.directory.venue_models):
+            for gateway, learned in sorted(service.presence.learned_gains(venue).items()):
+                if learned.gain_db is not None:
+                    gains.add_metric((venue, gateway), learned.gain_db)
+                if learned.drift_db is not None:
+                    drift.add_metric((venue, gateway), learned.drift_db)
+        yield gains
+        yield drift
         yield _by_gateway(
             GaugeMetricFamily(
                 "maitre_gateway_last_seen_timestamp_seconds",

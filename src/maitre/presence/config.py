@@ -71,3 +71,6 @@ class PresenceConfig:
     overhead_m: float | None = OVERHEAD_REACH_M
     overhead_agree_llr: float = 4.0
     forget_after: float = 30.0  # seconds unheard before a band's state is dropped
+    # Learn each gateway's gain from guests standing at the host stand after their greeting
+    # (selfcal.py) and use it in place of the plan's (VenueModel.gains). False: the plan's only.
+    learn_gains: bool = True

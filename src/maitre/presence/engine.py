@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
@@ -28,6 +29,7 @@ from maitre.presence.grid import Track, VenueGrid, track_start, track_update
 from maitre.presence.kalman import RssiKalman
 from maitre.presence.link import LN10_OVER_10, FloatArray, follow_link, level
 from maitre.presence.role_rule import RoleRule
+from maitre.presence.selfcal import GainLearner, GatewayGain
 from maitre.wire import Sighting
 
 
@@ -73,6 +75,10 @@ class PresenceEngine:
         self._doors: dict[str, tuple[VenueModel, DoorTest | None, bool]] = {}
         self._bands: dict[tuple[str, str], _Band] = {}  # venues with a model
         self._rules: dict[str, RoleRule] = {}  # venues without: the role rule, a batch at a time
+        # What each venue learned of its gateways' gains, for the plan it learned it on, and that
+        # plan with the learned gains in it (what the grid and the door test are built from).
+        self._learners: dict[str, tuple[VenueModel, GainLearner]] = {}
+        self._learned: dict[str, tuple[VenueModel, VenueModel]] = {}
 
     def distance(self, rssi: float, power_1m: float) -> float:
         """Log-distance path loss inverted: metres from a filtered level and the 1 m power."""
@@ -92,7 +98,49 @@ class PresenceEngine:
         band.last_t = max(band.last_t, s.t)
         if cfg.door_test and not band.arrived:
             remember(band.windows, gateway, s.t, level(s, cfg), cfg.fading_var / max(s.n, 1))
+        elif band.arrived and cfg.learn_gains:
+            self._learn(venue, s.id, gateway, s.t, level(s, cfg))
         return self._decide(venue, s, band)
+
+    def _learner(self, venue: str) -> GainLearner:
+        model = self.models[venue]
+        held = self._learners.get(venue)
+        if held is None or held[0] is not model:  # a new plan: what was learned was of the old one
+            held = self._learners[venue] = (model, GainLearner(model, self.config.path_loss_exponent))
+            self._learned.pop(venue, None)
+        return held[1]
+
+    def _learn(self, venue: str, band: str, gateway: str, t: float, z: float) -> None:
+        learner = self._learner(venue)
+        if learner.heard(band, gateway, t, z):
+            gains = learner.update()
+            if gains is not None:
+                model = self.models[venue]
+                self._learned[venue] = (model, msgspec.structs.replace(model, gains=gains))
+
+    def _model(self, venue: str) -> VenueModel:
+        """The venue's plan as the engine uses it: with the gains it learned, once it has."""
+        model = self.models[venue]
+        learned = self._learned.get(venue)
+        return learned[1] if learned is not None and learned[0] is model else model
+
+    def learned_gains(self, venue: str) -> dict[str, GatewayGain]:
+        """What the venue learned of each gateway's gain so far (empty: nothing, or no plan)."""
+        held = self._learners.get(venue)
+        return held[1].snapshot if held is not None else {}
+
+    def drift_warnings(self, venue: str) -> list[str]:
+        """A line for each gateway whose latest levels at the host stand stray far from what the
+        venue learned of it (for /readyz): it was moved, turned or blocked."""
+        held = self._learners.get(venue)
+        if held is None:
+            return []
+        report = held[1].snapshot
+        return [
+            f"gateway {g} reads {report[g].drift_db:+.0f} dB off what the venue learned at the host "
+            "stand: moved, turned or blocked? (docs/operate/calibration.md)"
+            for g in held[1].drifting()
+        ]
 
     def observe_batch(self, venue: str, gateway: str, sightings: Sequence[Sighting]) -> list[PresenceEvent]:
         """Feed one gateway's batch; the events it decides, in order, as observe() would one by one."""
@@ -151,7 +199,7 @@ class PresenceEngine:
         return best
 
     def _grid(self, venue: str) -> VenueGrid:
-        model = self.models[venue]
+        model = self._model(venue)
         cached = self._grids.get(venue)
         if cached is None or cached[0] is not model:
             cfg = self.config
@@ -168,7 +216,7 @@ class PresenceEngine:
     def _door(self, venue: str) -> tuple[DoorTest | None, bool]:
         """The venue's door test (None when its plan does not say which side of the door is inside),
         and whether the plan hangs a gateway over the door (config.overhead_m)."""
-        model = self.models[venue]
+        model = self._model(venue)
         cached = self._doors.get(venue)
         if cached is None or cached[0] is not model:
             try:
@@ -243,6 +291,8 @@ class PresenceEngine:
                     band.arrived = True
                     band.windows.clear()  # kept for the door test only until it arrives
                     band.outside_since = None
+                    if cfg.learn_gains:
+                        self._learner(venue).greeted(s.id, t)
                     events.append(PresenceEvent(venue, s.id, "arrived", t, gw, round(d, 2), round(p, 2)))
             else:
                 band.inside_since = None
@@ -294,6 +344,8 @@ class PresenceEngine:
         """Drop all state of one band (consent withdrawn, erasure)."""
         for k in [k for k in self._bands if k[1] == band]:
             del self._bands[k]
+        for _, learner in self._learners.values():
+            learner.forget(band)
         for rule in self._rules.values():
             rule.forget(band)
 

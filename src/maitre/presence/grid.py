@@ -45,7 +45,7 @@ def expected_levels(
         d = np.maximum(
             np.sqrt((xs - px) ** 2 + (ys - py) ** 2 + (height - BAND_HEIGHT_M) ** 2), MIN_DISTANCE_M
         )
-    level = -10.0 * exponent * np.log10(d)
+    level = model.gains.get(gateway, 0.0) - 10.0 * exponent * np.log10(d)
     for w in model.walls:
         level -= w.loss_db * _crosses(w.x0, w.y0, w.x1, w.y1, xs, ys, px, py)
     return level

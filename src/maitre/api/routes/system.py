@@ -51,6 +51,13 @@ async def readyz(service: ServiceDep) -> JSONResponse:
         body["venues"] = service.venue_claims()  # serving, or standby for another instance's venue
     if service.directory.plan_problems:  # ready, but an operator should look: never a silent guess
         body["plans"] = dict(service.directory.plan_problems)
+    drifting = {
+        venue: warnings
+        for venue in sorted(service.directory.venue_models)
+        if (warnings := service.presence.drift_warnings(venue))
+    }
+    if drifting:
+        body["drift"] = drifting
     return JSONResponse(body, 200 if ready else 503)
 
 
