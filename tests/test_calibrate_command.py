@@ -15,7 +15,13 @@ from sqlalchemy.engine import Engine
 
 from maitre import wire
 from maitre.cli import main
-from maitre.cli.calibration_walk import CalibrationRefused, calibrate, load_model, save_sigma, where_from
+from maitre.cli.calibration_walk import (
+    CalibrationRefused,
+    calibrate,
+    load_model,
+    save_calibration,
+    where_from,
+)
 from maitre.db import create_schema, make_engine
 from maitre.demo.seed import seed_venue
 from maitre.floorplan import Waypoint, route
@@ -108,8 +114,11 @@ def test_a_live_walk_is_heard_by_every_gateway_and_measures_the_noise(
     assert 1.0 < result.spread_db < 6.0, result
     assert abs(result.bias_db) < 1.5, result
     assert any("stand still for 1 s" in line for line in said)
-    save_sigma(venue_db, "bistro", result.sigma_db)
-    assert load_model(venue_db, "bistro").sigma_db == result.sigma_db
+    assert set(result.gains) == {"door", "door-b", "street", "street-b", "dining"}
+    assert all(abs(g) < 2.0 for g in result.gains.values()), result  # the walker's gateways carry none
+    save_calibration(venue_db, "bistro", result)
+    stored = load_model(venue_db, "bistro")
+    assert stored.sigma_db == result.sigma_db and stored.gains == result.gains
 
 
 def test_a_band_nobody_hears_is_a_clear_failure(broker: BrokerAddress, venue_db: Engine) -> None:

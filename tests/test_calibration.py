@@ -57,6 +57,19 @@ def test_gateways_the_plan_does_not_know_are_not_counted() -> None:
         fit(model, lambda t: (0.0, 3.0), stray)
 
 
+def test_the_walk_measures_each_gateways_gain_and_the_spread_around_it() -> None:
+    gains = {"door": 5.0, "street": -4.0, "dining": 3.0}
+    scenario = msgspec.structs.replace(
+        load_scenario("medium"), radio=RadioSpec(shadowing_db=3.0, gain_db=gains)
+    )
+    plain = calibrate(msgspec.structs.replace(scenario, radio=RadioSpec(shadowing_db=3.0)))
+    walked = calibrate(scenario)
+    for gateway, gain in gains.items():
+        assert walked.gains[gateway] == pytest.approx(gain + plain.gains[gateway], abs=1.5)
+    # Gains taken out, the spread is what the radio strays by, not the installers' differences.
+    assert walked.spread_db < plain.spread_db + 1.0
+
+
 def test_a_wildly_wrong_plan_is_capped_not_believed() -> None:
     layout = bistro_layout()
     model = presence_model(layout)

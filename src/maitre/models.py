@@ -124,6 +124,13 @@ class VenueLayout(SQLModel):
         description="metres above the floor, by gateway name (over a door about 2.2, on a ceiling 2.5-3); "
         "a gateway not named is taken to hang at a band's height, about 1 m",
     )
+    gateway_gains: dict[str, Annotated[float, Field(ge=-20.0, le=20.0)]] = Field(
+        default_factory=dict,
+        max_length=200,
+        description="dB each gateway hears above (+) or below (−) the plan's path-loss model, by gateway "
+        "name, as the calibration walk measured it; a gateway not named: 0, and the venue learns it from "
+        "guests at the host stand",
+    )
     bounds: tuple[float, float, float, float] | None = Field(default=None, description="area to consider")
     sigma_db: float | None = Field(
         default=None,

@@ -40,7 +40,13 @@ def evening(scenario: Scenario, epoch: float = 1_795_000_000.0) -> Evening:
     """The walk alone in the scenario's venue and radio, as an evening `runner.record` can replay."""
     layout = named_layout(scenario.layout)
     rng = random.Random(scenario.seed + SEED_OFFSET)
-    air = Air(layout, radio_model(scenario.radio), seed=scenario.seed + SEED_OFFSET, epoch=epoch)
+    air = Air(
+        layout,
+        radio_model(scenario.radio),
+        seed=scenario.seed + SEED_OFFSET,
+        epoch=epoch,
+        gains=scenario.radio.gain_db,
+    )
     band = BandFirmware(rng.randbytes(8), interval=scenario.advertising_interval, rng=rng)
     person = walker(layout, band)
     air.add(person)

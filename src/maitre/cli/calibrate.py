@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from maitre.cli.settings import load_settings
@@ -26,14 +27,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--stand-seconds", type=float, default=15.0, help="seconds at each stop (default 15)"
     )
     calibrate.add_argument(
-        "--save", action="store_true", help="store the measured sigma with the venue's layout"
+        "--save", action="store_true", help="store the measured sigma and gains with the venue's layout"
     )
     calibrate.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """0 with the calibration printed (and saved); 1: the walk said too little; 2: refused."""
-    from maitre.cli.calibration_walk import CalibrationRefused, calibrate, save_sigma
+    from maitre.cli.calibration_walk import CalibrationRefused, calibrate, save_calibration
     from maitre.config import EMBEDDED
     from maitre.db import make_engine
     from maitre.mqtt import BrokerAddress
@@ -65,12 +66,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(f"{args.venue}: {result.describe()}")
     if args.save:
-        save_sigma(engine, args.venue, result.sigma_db)
+        save_calibration(engine, args.venue, result)
         print(
-            f"saved sigma_db {result.sigma_db} with the layout of {args.venue}; a running service takes it "
-            "at its next start, or at once when the layout is PUT again"
+            f"saved sigma_db {result.sigma_db} and the gateways' gains with the layout of {args.venue}; a "
+            "running service takes them at its next start, or at once when the layout is PUT again"
         )
     else:
         put = f"PUT /api/venues/{args.venue}/layout"
-        print(f'to use it: add "sigma_db": {result.sigma_db} to the layout ({put})')
+        gains = json.dumps(result.gains)
+        print(f'to use it: add "sigma_db": {result.sigma_db}, "gateway_gains": {gains} to the layout ({put})')
     return 0

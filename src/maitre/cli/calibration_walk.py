@@ -41,10 +41,15 @@ def load_model(engine: Engine, slug: str) -> VenueModel:
             raise CalibrationRefused(str(exc)) from exc
 
 
-def save_sigma(engine: Engine, slug: str, sigma_db: float) -> None:
+def save_calibration(engine: Engine, slug: str, calibration: Calibration) -> None:
+    """Store the walk's sigma and per-gateway gains with the venue's layout."""
     with session_scope(engine) as session:
         venue = session.exec(select(Venue).where(Venue.slug == slug)).one()
-        venue.layout = {**(venue.layout or {}), "sigma_db": sigma_db}
+        venue.layout = {
+            **(venue.layout or {}),
+            "sigma_db": calibration.sigma_db,
+            "gateway_gains": dict(calibration.gains),
+        }
         session.add(venue)
 
 

@@ -14,7 +14,7 @@ import uvicorn
 from maitre.api.app import create_app
 from maitre.api.screen_socket import PER_MESSAGE_DEFLATE, ScreenSocketProtocol
 from maitre.broker import start_embedded_broker
-from maitre.cli.calibration_walk import save_sigma
+from maitre.cli.calibration_walk import save_calibration
 from maitre.config import EMBEDDED, Settings
 from maitre.db import make_engine, upgrade_schema
 from maitre.demo.seed import DEMO_GUESTS, seed_guest, seed_venue
@@ -54,7 +54,7 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
     # Installation day: the calibration walk, in the demo's own radio (its own draws), sets how far
     # the bistro's signals stray from its plan; presence weighs the evidence with it.
     calibration = calibrate(Scenario(name="demo-calibration", seed=7, layout="bistro"))
-    save_sigma(engine, layout.venue, calibration.sigma_db)
+    save_calibration(engine, layout.venue, calibration)
 
     air = Air(layout, seed=7)
     scene = Scene(air, seed=7)

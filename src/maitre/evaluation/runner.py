@@ -184,7 +184,7 @@ def score(
     _models.clear()
     model = presence_model(layout) if model is None else model
     if calibration is not None:
-        model = msgspec.structs.replace(model, sigma_db=calibration.sigma_db)
+        model = msgspec.structs.replace(model, sigma_db=calibration.sigma_db, gains=dict(calibration.gains))
     _models[layout.venue] = model
     doors = {k for k, r in roles.items() if r == "door"}
     tracked, rotating, reservation_of = registered(evening)

@@ -118,6 +118,7 @@ def venue_model(layout: dict[str, object], gateways: dict[str, tuple[float, floa
         sigma_db=parsed.sigma_db,
         host_stand=parsed.host_stand,
         heights=dict(parsed.gateway_heights),
+        gains=dict(parsed.gateway_gains),
     )
 
 

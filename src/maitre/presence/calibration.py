@@ -13,7 +13,7 @@ needs more evidence before it names anyone.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,6 +27,10 @@ from maitre.wire import Sighting
 # A link's first updates are the filter finding its feet, not the venue: they are left out.
 SETTLE_UPDATES = 3
 MIN_SAMPLES = 200  # fewer and the spread is a guess: walk the route again, or slower
+MIN_GATEWAY_SAMPLES = 30  # a gateway heard fewer times on the walk keeps the plan's gain (0)
+# Antennas, enclosures and mountings differ by a few dB; further off, the plan is wrong (a wall
+# missing, a gateway misplaced) and that is left in the spread, not explained away as a gain.
+MAX_GAIN_DB = 12.0
 # Bounds on what the engine is told: below 4 dB one lucky walk would make it rash; above 16 dB
 # the model says nothing and the venue needs its gateways moved, not a wider sigma.
 MIN_SIGMA_DB, MAX_SIGMA_DB = 4.0, 16.0
@@ -44,14 +48,17 @@ class CalibrationError(ValueError):
 class Calibration:
     samples: int  # filtered levels compared with the model
     gateways: int  # gateways that heard the walk
-    spread_db: float  # root mean square of (filtered level − model): shadowing, bodies, lag, bias
-    bias_db: float  # median of the same: the model reads this much high (−) or low (+) here
+    spread_db: float  # root mean square of (filtered level − model − gain): shadowing, bodies, lag
+    bias_db: float  # median of all (filtered level − model): the model reads this much high (−) or low (+)
     sigma_db: float  # what the engine should assume for this venue
+    # Each gateway's gain against the model (its median residual), dB; the spread is taken around it.
+    gains: dict[str, float] = field(default_factory=dict)
 
     def describe(self) -> str:
+        gains = ", ".join(f"{g} {v:+.1f}" for g, v in sorted(self.gains.items()))
         return (
-            f"{self.samples:,} levels from {self.gateways} gateways: spread {self.spread_db:.1f} dB, "
-            f"bias {self.bias_db:+.1f} dB → sigma {self.sigma_db:.1f} dB"
+            f"{self.samples:,} levels from {self.gateways} gateways: gains {gains or 'none'} dB; "
+            f"spread around them {self.spread_db:.1f} dB → sigma {self.sigma_db:.1f} dB"
         )
 
 
@@ -70,7 +77,7 @@ def fit(
     filters: dict[str, RssiKalman] = {}
     updates: dict[str, tuple[RssiKalman, int]] = {}  # gateway → its filter, updates since it (re)started
     residuals: list[float] = []
-    heard: set[str] = set()
+    of: list[str] = []  # the gateway of each residual
     for gateway, s in sightings:
         if gateway not in model.gateways:
             continue
@@ -86,19 +93,28 @@ def fit(
         x, y = place
         expected = expected_levels(model, cfg.path_loss_exponent, gateway, np.array([x]), np.array([y]))
         residuals.append(k.x - float(expected[0]))
-        heard.add(gateway)
+        of.append(gateway)
     if len(residuals) < MIN_SAMPLES:
         raise CalibrationError(
             f"the walk gave {len(residuals)} levels on the route, at least {MIN_SAMPLES} are needed: "
             "walk it again, more slowly, with the gateways running"
         )
     r = np.array(residuals)
-    spread = float(np.sqrt(np.mean(r * r)))
+    names = np.array(of)
+    # Each gateway's own gain (its median residual, from enough levels), then the spread around it.
+    gains = {
+        g: round(max(-MAX_GAIN_DB, min(MAX_GAIN_DB, float(np.median(r[names == g])))), 1)
+        for g in sorted(set(of))
+        if int(np.sum(names == g)) >= MIN_GATEWAY_SAMPLES
+    }
+    centred = r - np.array([gains.get(g, 0.0) for g in of])
+    spread = float(np.sqrt(np.mean(centred * centred)))
     sigma = min(MAX_SIGMA_DB, max(MIN_SIGMA_DB, spread + MARGIN_DB))
     return Calibration(
         samples=len(r),
-        gateways=len(heard),
+        gateways=len(set(of)),
         spread_db=round(spread, 2),
         bias_db=round(float(np.median(r)), 2),
         sigma_db=round(sigma, 1),
+        gains=gains,
     )
