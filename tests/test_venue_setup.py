@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -97,3 +98,28 @@ async def test_a_reservation_is_booked_by_the_venue_slug(client: httpx.AsyncClie
         "/api/venues/nowhere/reservations", json={"guest_id": guest.guest_id, "party_size": 2, "at": at}
     )
     assert r.status_code in (403, 404)
+
+
+async def test_a_prediction_of_the_plan_runs_apart_and_its_report_comes_back(
+    client: httpx.AsyncClient,
+) -> None:
+    await seed_venue(client)
+    assert (await client.get("/api/venues/bistro/layout/prediction")).status_code == 404  # none yet
+    r = await client.post("/api/venues/bistro/layout/prediction", json={"radios": 1})
+    assert r.status_code == 404 and "no layout" in r.text
+    assert (await client.put("/api/venues/bistro/layout", json=PLAN)).status_code == 200
+    assert (await client.post("/api/venues/bistro/layout/prediction", json={"radios": 0})).status_code == 422
+    r = await client.post("/api/venues/bistro/layout/prediction", json={"radios": 1, "advice": False})
+    assert r.status_code == 202 and r.json()["status"] == "running"
+    again = await client.post("/api/venues/bistro/layout/prediction", json={"radios": 1})
+    assert again.status_code == 409  # one at a time per venue
+    for _ in range(1200):  # one simulated evening: seconds on an idle machine
+        job = (await client.get("/api/venues/bistro/layout/prediction")).json()
+        if job["status"] != "running":
+            break
+        await asyncio.sleep(0.5)
+    assert job["status"] == "done", job["error"]
+    report = job["report"]
+    assert 0.0 <= report["as_registered"]["within_3s"] <= 1.0
+    assert report["as_registered"]["parties"] == 12 and report["as_registered"]["evenings"] == 1
+    assert report["one_more_gateway"] == []  # advice not asked for

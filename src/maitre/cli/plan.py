@@ -42,6 +42,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--radios", type=int, default=4, help="simulated evenings, one drawn radio each (default 4)"
     )
     check.add_argument("--no-advice", action="store_true", help="predict the plan as it is, only")
+    check.add_argument(
+        "--advertising",
+        type=float,
+        metavar="SECONDS",
+        help="the bands' advertising interval, when known (default: drawn per evening, 0.1-1 s)",
+    )
+    check.add_argument("--json", action="store_true", help="print the report as one JSON object")
     check.set_defaults(func=run)
 
 
@@ -51,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
 
     if not 1 <= args.radios <= 40:
         print("maitre: --radios must be between 1 and 40", file=sys.stderr)
+        return 2
+    if args.advertising is not None and not 0.02 <= args.advertising <= 10.0:
+        print("maitre: --advertising must be between 0.02 and 10 seconds", file=sys.stderr)
         return 2
     if (args.venue is None) == (args.file is None):
         print("maitre: name a venue, or give --file with a plan (not both)", file=sys.stderr)
@@ -65,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if loaded is None:
         return 2
     model, roles = loaded
-    return check_main(label, model, roles, args.radios, not args.no_advice)
+    return check_main(label, model, roles, args.radios, not args.no_advice, args.advertising, args.json)
 
 
 def _from_database(slug: str) -> Plan | None:

@@ -11,6 +11,7 @@ each of a few places an installer could hang one, and the places are ranked by w
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import statistics
@@ -36,7 +37,7 @@ PARTIES = 12
 RESIDUAL_GAIN_DB = 1.5
 UNMEASURED_GAIN_DB = 6.0
 Role = Literal["door", "approach", "inside"]
-TOO_CLOSE_M = 0.7  # a suggested place this near an existing gateway adds nothing new
+TOO_CLOSE_M = 1.5  # a suggested place this near an existing gateway adds little but a second opinion
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,7 @@ def predict(
     seed: int = 1,
     progress: Callable[[str], None] | None = None,
     evening_s: float = EVENING_S,
+    advertising_s: float | None = None,
 ) -> Prediction:
     """Play `radios` evenings (one radio drawn each, the same for every plan given the same seed)."""
     layout = sim_layout(model, roles)
@@ -198,7 +200,7 @@ def predict(
             name=f"plan-{k}",
             seed=seed * 1_000 + k,
             duration=evening_s,
-            advertising_interval=rng.choice((0.1, 0.25, 0.5, 1.0)),
+            advertising_interval=advertising_s or rng.choice((0.1, 0.25, 0.5, 1.0)),
             radio=radio,
             crowd=CrowdSpec(
                 parties=PARTIES,
@@ -241,19 +243,20 @@ def check(
     seed: int = 1,
     progress: Callable[[str], None] | None = None,
     evening_s: float = EVENING_S,
+    advertising_s: float | None = None,
 ) -> PlanReport:
     """Predict the plan as registered and, with `advise`, with one more gateway at each candidate place."""
     frame = frame_of(model)
     sim_model = in_sim_frame(model, frame)
     if progress:
         progress("the plan as registered:")
-    base = predict(sim_model, roles, radios, seed, progress, evening_s)
+    base = predict(sim_model, roles, radios, seed, progress, evening_s, advertising_s)
     advice = []
     for place in candidate_places(sim_model) if advise else []:
         if progress:
             progress(f"with one more gateway {place.where}:")
         m, r = with_place(sim_model, roles, place)
-        predicted = predict(m, r, radios, seed, progress, evening_s)
+        predicted = predict(m, r, radios, seed, progress, evening_s, advertising_s)
         advice.append(Advice(place, frame.to_plan(place.x, place.y), predicted))
     advice.sort(key=lambda a: (-a.prediction.score.recall, a.prediction.p50))
     return PlanReport(frame, base, advice)
@@ -292,18 +295,61 @@ def format_report(slug: str, report: PlanReport) -> str:
     return "\n".join(lines)
 
 
+def _numbers(p: Prediction) -> dict[str, object]:
+    s = p.score
+    p95 = s.latency(0.95)
+    return {
+        "within_3s": round(s.recall, 3),
+        "p50_s": None if p.p50 != p.p50 else round(p.p50, 2),
+        "p95_s": None if p95 != p95 else round(p95, 2),
+        "parties": s.parties,
+        "wrong_names": s.wrong_guest,
+        "passers_by_named": [s.passer_greets, s.passers],
+        "waiting_outside_named": [s.waiter_greets, s.waiters],
+        "greeted_before_the_door": s.premature,
+        "evenings": p.evenings,
+    }
+
+
+def report_json(report: PlanReport) -> dict[str, object]:
+    """The report as the API returns it: the plan as registered, and each extra place, best first."""
+    return {
+        "as_registered": _numbers(report.as_registered),
+        "one_more_gateway": [
+            {
+                "where": a.place.where,
+                "x": a.plan_xy[0],
+                "y": a.plan_xy[1],
+                "height": a.place.height,
+                "role": a.place.role,
+                **_numbers(a.prediction),
+            }
+            for a in report.advice
+        ],
+    }
+
+
 def main(
     slug: str,
     model: VenueModel,
     roles: dict[str, str],
     radios: int = 4,
     advise: bool = True,
+    advertising_s: float | None = None,
+    as_json: bool = False,
 ) -> int:
     """Print the prediction (and advice); 2 when the plan cannot be simulated."""
     try:
-        report = check(model, roles, radios, advise, progress=lambda m: print(m, file=sys.stderr))
+        report = check(
+            model,
+            roles,
+            radios,
+            advise,
+            progress=lambda m: print(m, file=sys.stderr),
+            advertising_s=advertising_s,
+        )
     except FloorPlanError as exc:
         print(f"maitre: {slug}: {exc}", file=sys.stderr)
         return 2
-    print(format_report(slug, report))
+    print(json.dumps(report_json(report)) if as_json else format_report(slug, report))
     return 0

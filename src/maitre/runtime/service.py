@@ -35,6 +35,7 @@ from maitre.observability.histogram import Histogram
 from maitre.presence import PresenceConfig, PresenceEngine, PresenceEvent
 from maitre.runtime.cluster import AlertRelay, VenueClaims
 from maitre.runtime.matching import MatchingQueue
+from maitre.runtime.plan_jobs import PlanJobs
 
 log = logging.getLogger("maitre.runtime.service")
 
@@ -71,6 +72,8 @@ class VenueService:
             )
         self.broker = broker
         self.directory = Directory()
+        # The child that predicts reads the plan from the database this service uses.
+        self.plan_jobs = PlanJobs(engine.url.render_as_string(hide_password=False))
         self.presence = PresenceEngine(
             self.directory.gateway_roles,
             PresenceConfig(
@@ -151,6 +154,7 @@ class VenueService:
         return sum(ingress.inbox.qsize() for ingress in self.ingresses.values())
 
     async def start(self) -> None:
+        self.plan_jobs.loop = asyncio.get_running_loop()
         # An outdated schema fails later, mid-service, on the first missing column: refuse now.
         await asyncio.to_thread(check_schema, self.engine)
         held = await asyncio.to_thread(self.claims.acquire)  # VenueTaken: another instance serves one of ours
@@ -171,6 +175,7 @@ class VenueService:
         self._tasks.append(asyncio.create_task(self._housekeeping_loop(), name="housekeeping"))
 
     async def stop(self) -> None:
+        await self.plan_jobs.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -117,6 +117,52 @@ def check_layout(slug: str, session: SessionDep, claims: VenueManagerDep) -> Pla
     return PlanReport(errors=check.errors, warnings=check.warnings)
 
 
+class PredictionRequest(BaseModel):
+    radios: int = Field(default=4, ge=1, le=10, description="simulated evenings, one drawn radio each")
+    advice: bool = Field(default=True, description="also try one more gateway at a few places")
+
+
+class Prediction(BaseModel):
+    status: str = Field(description="running, done or failed")
+    started: float = Field(description="unix time")
+    finished: float | None
+    radios: int
+    report: dict[str, object] | None = Field(
+        description="as `maitre plan check --json` prints it: the plan as registered, and one more "
+        "gateway at each of a few places, best first (docs/operate/placement.md)"
+    )
+    error: str | None
+
+
+@router.post("/{slug}/layout/prediction", response_model=Prediction, status_code=202)
+def predict_layout(
+    slug: str, body: PredictionRequest, session: SessionDep, service: ServiceDep, claims: VenueManagerDep
+) -> dict[str, object]:
+    """Start predicting how the plan as registered will greet (minutes of simulated evenings);
+    GET the same path for the result."""
+    venue = venue_by_slug(session, slug)
+    check = _check(session, venue, venue.layout)
+    if check is None:
+        raise HTTPException(404, f"venue {slug!r} has no layout: PUT /api/venues/{slug}/layout first")
+    if check.errors:
+        raise HTTPException(422, {"errors": check.errors, "warnings": check.warnings})
+    if service.plan_jobs.running(slug):
+        raise HTTPException(409, f"a prediction for {slug!r} is already running: GET this path for it")
+    return service.plan_jobs.start(slug, body.radios, body.advice).public()
+
+
+@router.get("/{slug}/layout/prediction", response_model=Prediction)
+def read_prediction(
+    slug: str, session: SessionDep, service: ServiceDep, claims: VenueManagerDep
+) -> dict[str, object]:
+    """The latest prediction for the venue (kept until the service restarts)."""
+    venue_by_slug(session, slug)
+    job = service.plan_jobs.jobs.get(slug)
+    if job is None:
+        raise HTTPException(404, f"no prediction for {slug!r} yet: POST this path to start one")
+    return job.public()
+
+
 @router.get("/{slug}/layout", response_model=VenueLayout)
 def read_layout(slug: str, session: SessionDep, claims: VenueManagerDep) -> VenueLayout:
     venue = venue_by_slug(session, slug)
