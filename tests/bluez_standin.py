@@ -269,6 +269,12 @@ class BlueZStandin:
             self._signal(path, PROPERTIES, "PropertiesChanged", "sa{sv}as", [DEVICE, props, []])
         return True
 
+    def announce(self, address: str, props: dict[str, Variant]) -> None:
+        """A new device object with exactly these properties (a broken bluetoothd's, say)."""
+        path = device_path(self.adapter, address)
+        self.objects[path] = {DEVICE: props}
+        self._signal("/", OBJECT_MANAGER, "InterfacesAdded", "oa{sa{sv}}", [path, {DEVICE: props}])
+
     def change(self, address: str, props: dict[str, Variant]) -> None:
         """Send a PropertiesChanged for a device, known or not (one that vanished mid-update)."""
         self._signal(

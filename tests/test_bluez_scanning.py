@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from dbus_fast import Variant
 
 from maitre import wire
 from maitre.gateway.agent import GatewayAgent
@@ -234,3 +236,93 @@ async def test_a_stalled_scan_is_restarted_by_the_watchdog_and_counted_in_teleme
         recorder.close()
     assert bluez.calls.count("StartDiscovery") == 2
     assert source.errors["watchdog_restarts"] == 1  # bands kept coming after the restart: no second one
+
+
+async def test_malformed_property_values_are_counted_and_skipped_and_good_ones_still_flow(
+    broker: BrokerAddress, bluez: BlueZStandin
+) -> None:
+    source = BleakSource(scanning="active", watchdog=30, retry=0.2)
+    good_address, good = band(1)
+    manufacturer = Variant("a{qv}", {k: Variant("ay", v) for k, v in good.items()})
+    async with gateway(broker, source) as agent:
+        await scanning(source, "active")
+        bad: list[tuple[str, dict[str, Variant]]] = [
+            ("RSSI", {"RSSI": Variant("s", "-60"), "ManufacturerData": manufacturer}),
+            ("RSSI", {"RSSI": Variant("n", 400), "ManufacturerData": manufacturer}),
+            ("data", {"RSSI": Variant("n", -60), "ManufacturerData": Variant("s", "ffff4d01")}),
+            (
+                "data",
+                {
+                    "RSSI": Variant("n", -60),
+                    "ManufacturerData": Variant("a{qv}", {0xFFFF: Variant("s", "x")}),
+                },
+            ),
+            ("data", {"RSSI": Variant("n", -60), "ServiceData": Variant("a{sv}", {"feaa": Variant("u", 7)})}),
+        ]
+        for n, (_, props) in enumerate(bad, start=10):
+            assert bluez.advertise(band(n)[0], raw=props)
+        # Truncated band data: BlueZ's types, but not a frame we can read.
+        assert bluez.advertise(band(20)[0], -60, {BAND_COMPANY_ID: good[BAND_COMPANY_ID][:5]})
+        # A device object without its Adapter (bleak's own handler raises) ...
+        bluez.announce(
+            "DE:AD:00:00:00:01", {"Address": Variant("s", "DE:AD:00:00:00:01"), "RSSI": Variant("n", -60)}
+        )
+        # ... and one that vanishes while its update is on the way.
+        assert bluez.advertise(band(21)[0], -60, band(21)[1])
+        bluez.remove_device(band(21)[0])
+        bluez.change(band(21)[0], {"RSSI": Variant("n", -62)})
+        assert bluez.advertise(good_address, -60, good)
+        await wait_until(lambda: agent.stats.sightings or len(agent.window), what="the good band")
+        await wait_until(lambda: source.errors["bluez_signal_failed"] == 1, what="bleak's failure counted")
+        report = agent.telemetry()
+    assert source.mode == "stopped"  # stopped cleanly, not crashed
+    assert report.errors["bluez_bad_rssi"] == 1
+    assert report.errors["bluez_rssi_out_of_range"] == 1
+    assert report.errors["bluez_bad_manufacturer_data"] == 2
+    assert report.errors["bluez_bad_service_data"] == 1
+    assert report.errors["bluez_signal_failed"] == 1
+    assert report.dropped["unknown_frame"] == 1  # the truncated frame
+    assert agent.stats.advertisements == 3  # the truncated one, band 21 once, the good band
+
+
+async def test_a_flood_of_thousands_of_devices_is_heard_whole_in_bounded_memory(
+    broker: BrokerAddress, bluez: BlueZStandin
+) -> None:
+    per_round, rounds = 2000, 3
+    source = BleakSource(scanning="active", watchdog=30, retry=0.2)
+    held: list[int] = []  # traced bytes with a round's devices known
+    used: list[int] = []  # and after BlueZ forgot them
+    tracemalloc.start()
+    try:
+        async with gateway(broker, source) as agent:
+            await scanning(source, "active")
+            for r in range(rounds):
+                # A crowd of phones and bands with fresh random addresses, each one a new Device1 ...
+                for n in range(r * per_round, (r + 1) * per_round):
+                    address, data = band(n)
+                    assert bluez.advertise(address, -70, data)
+                    if n % 200 == 0:
+                        await asyncio.sleep(0)
+                total = (r + 1) * per_round
+                await wait_until(
+                    lambda total=total: agent.stats.advertisements == total,
+                    timeout=20,
+                    what=f"{total} devices",
+                )
+                held.append(tracemalloc.get_traced_memory()[0])
+                # ... which BlueZ forgets after its temporary timeout.
+                for n in range(r * per_round, (r + 1) * per_round):
+                    bluez.remove_device(band(n)[0])
+                await wait_until(lambda: len(agent.window) == 0, what="the window drained")
+                await asyncio.sleep(0.3)  # the removals reach bleak
+                used.append(tracemalloc.get_traced_memory()[0])
+    finally:
+        tracemalloc.stop()
+    assert bluez.device_count() == 0
+    assert agent.stats.sightings == per_round * rounds
+    # Each round holds 2000 device objects at its peak; after it, what stays is what the first left.
+    # 2000 devices known cost megabytes (bleak mirrors BlueZ's objects); forgotten, they are given back,
+    # and round after round neither the peak nor the rest grows.
+    assert max(used) < held[0] / 4, (held, used)
+    assert held[-1] - held[0] < 1_000_000, held
+    assert used[-1] - used[0] < 1_000_000, used

@@ -19,7 +19,12 @@ from maitre import wire
 from maitre.gateway.ad import parse_advertising_data
 from maitre.gateway.advertisement import Advertisement
 from maitre.gateway.beacons import identify, telemetry
-from maitre.gateway.settings import DEFAULT_INTERVAL, DEFAULT_TELEMETRY_INTERVAL, RunSettings
+from maitre.gateway.settings import (
+    DEFAULT_INTERVAL,
+    DEFAULT_TELEMETRY_INTERVAL,
+    DEFAULT_WATCHDOG_SECONDS,
+    RunSettings,
+)
 from maitre.gateway.spool import DEFAULT_MAX_BATCHES
 from maitre.mqtt import BrokerAddress
 
@@ -83,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--telemetry-interval", type=float, default=DEFAULT_TELEMETRY_INTERVAL, help="seconds")
     run.add_argument(
+        "--watchdog",
+        type=float,
+        default=DEFAULT_WATCHDOG_SECONDS,
+        metavar="SECONDS",
+        help="restart a scan that heard nothing for this long (default %(default)s); counted in telemetry",
+    )
+    run.add_argument(
         "--packed",
         dest="encoding",
         action="store_const",
@@ -132,6 +144,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error(f"{_option_for(str(exc))}: {exc}")
     if args.spool_max < 1:
         parser.error("--spool-max: keep at least one batch")
+    if not args.watchdog > 0:
+        parser.error("--watchdog: give a positive number of seconds")
 
     broker: BrokerAddress | None = None
     if args.mqtt_url:
@@ -218,7 +232,8 @@ def _source(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[
         from maitre.gateway.sources.ble import BleakSource
     except ImportError as exc:
         parser.error(f"BLE scanning needs bleak: install maitre[gateway] ({exc})")
-    return BleakSource(adapter=args.adapter, scanning=args.scanning or "passive"), None
+    scanning: wire.ScanningMode = args.scanning or "passive"
+    return BleakSource(adapter=args.adapter, scanning=scanning, watchdog=args.watchdog), None
 
 
 def _embedded_broker(parser: argparse.ArgumentParser) -> tuple[Any, BrokerAddress]:

@@ -20,6 +20,7 @@ from maitre.gateway.advertisement import Advertisement
 from maitre.gateway.beacons.altbeacon import BEACON_CODE
 from maitre.gateway.beacons.band import MARKER
 from maitre.gateway.lograte import RateLimitedLog
+from maitre.gateway.settings import DEFAULT_WATCHDOG_SECONDS
 from maitre.gateway.sources.base import AdvertisementSink
 from maitre.wire import ScanningMode
 
@@ -42,10 +43,6 @@ OR_PATTERNS = [
 # A radio that fails to start (adapter unplugged, bluetoothd restarting) is tried again this often;
 # on BlueZ the watch on bluetoothd and the adapter usually wakes the retry sooner.
 RETRY_SECONDS = 10.0
-# BlueZ scans do stall in the field (the controller stops reporting, discovery still "on"): with no
-# advertisement for this long the scan is restarted. habluetooth's number; a venue with a gateway
-# in it is never silent that long, bands advertise ten times a second and phones constantly.
-DEFAULT_WATCHDOG_SECONDS = 90.0
 
 
 def scanner_kwargs(mode: ScanningMode, adapter: str | None, platform: str = sys.platform) -> dict[str, Any]:
