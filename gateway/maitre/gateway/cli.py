@@ -113,9 +113,24 @@ def main(argv: list[str] | None = None) -> int:
         "hex", nargs="+", metavar="HEX", help="advertising data in hex, spaces and colons allowed"
     )
 
+    doctor = sub.add_parser(
+        "doctor", help="check what this device needs to run the gateway; print the fix for each problem"
+    )
+    doctor.add_argument("--adapter", help="Bluetooth adapter to check, e.g. hci0 (default: the first one)")
+    doctor.add_argument(
+        "--mqtt-url",
+        default=os.environ.get("MAITRE_MQTT_URL"),
+        help="the gateway's broker URL (env MAITRE_MQTT_URL)",
+    )
+    doctor.add_argument(
+        "--spool", type=Path, default=default_spool(), help="spool file (default %(default)s)"
+    )
+
     args = parser.parse_args(argv)
     if args.command == "decode":
         return _decode(args.hex)
+    if args.command == "doctor":
+        return _doctor(doctor, args)
     return _run(run, args)
 
 
@@ -275,6 +290,24 @@ def _print_telemetry(t: wire.GatewayTelemetry) -> None:
 def _print_batch(batch: wire.SightingBatch) -> None:
     heard = ", ".join(f"{s.id} {s.rssi:.0f} dBm ×{s.n}" for s in batch.sightings)
     log.info("batch %d: %s", batch.seq, heard)
+
+
+# -- doctor -------------------------------------------------------------------------------------------
+
+
+def _doctor(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Print every check's finding; 1 if any is a problem (FAIL), for scripts and provisioning."""
+    from maitre.gateway.doctor import Device, examine, render
+
+    broker = None
+    if args.mqtt_url:
+        try:
+            broker = BrokerAddress.parse(args.mqtt_url)
+        except ValueError as exc:
+            parser.error(f"--mqtt-url: {exc}")
+    findings = asyncio.run(examine(Device(args.adapter, broker, args.spool)))
+    print(render(findings), end="")
+    return 1 if any(f.status == "FAIL" for f in findings) else 0
 
 
 # -- decode -------------------------------------------------------------------------------------------
