@@ -123,7 +123,7 @@ async def test_a_broker_refusing_the_gateways_credentials_is_a_problem(
         mosquitto.stop()
     assert problems(findings) == {"broker": "FAIL"}
     assert "refused door" in findings["broker"].detail
-    assert "maitre gateways credentials" in findings["broker"].fix
+    assert "gateway-door.env" in findings["broker"].fix
 
 
 async def test_an_unreachable_broker_and_an_unsynchronised_clock_and_an_unwritable_spool_are_each_named(

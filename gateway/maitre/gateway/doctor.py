@@ -330,8 +330,8 @@ def check_broker(broker: BrokerAddress | None) -> Finding:
             "broker",
             "FAIL",
             f"{where} refused {who}: {outcome[0]}",
-            "maitre gateways credentials --venue VENUE   # on the service; copy this gateway's "
-            "secret into MAITRE_MQTT_URL in /etc/maitre-gateway.env",
+            f"cat /etc/mosquitto/maitre/gateway-{who}.env   # on the venue server, from `maitre gateways "
+            "credentials`; its MAITRE_MQTT_URL goes into /etc/maitre-gateway.env here",
         )
     return Finding(
         "broker", "ok", f"{where} accepts {broker.username or 'anonymous'}{' over TLS' if broker.tls else ''}"
