@@ -149,6 +149,24 @@ class ServiceCollector(Collector):
         for venue, problems in sorted(service.directory.plan_problems.items()):
             plans.add_metric((venue,), len(problems))
         yield plans
+        errors = CounterMetricFamily(
+            "maitre_gateway_errors_total",
+            "faults a gateway reports in its telemetry since its boot, by kind (watchdog_restarts: stalled "
+            "scans restarted)",
+            labels=(*GATEWAY_LABELS, "kind"),
+        )
+        for (venue, gateway), counts in sorted(stats.gateway_errors.items()):
+            for kind, value in sorted(counts.items()):
+                errors.add_metric((venue, gateway, kind), value)
+        yield errors
+        scanning = GaugeMetricFamily(
+            "maitre_gateway_scanning",
+            "1 for the mode a gateway's radio really scans in (passive, active, stopped), from its telemetry",
+            labels=(*GATEWAY_LABELS, "mode"),
+        )
+        for (venue, gateway), mode in sorted(stats.gateway_scanning.items()):
+            scanning.add_metric((venue, gateway, mode), 1)
+        yield scanning
         yield _by_gateway(
             GaugeMetricFamily(
                 "maitre_gateway_last_seen_timestamp_seconds",
