@@ -63,8 +63,12 @@ class PrivateSystemBus:
             f"<busconfig><type>system</type><listen>{self.address}</listen><auth>EXTERNAL</auth>"
             f'<policy context="default">{policy}</policy></busconfig>\n'
         )
+        self.socket = socket
         self.log = workdir / "dbus-daemon.log"
-        with self.log.open("wb") as log:
+        self.start()
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [DBUS_DAEMON, f"--config-file={self.conf}", "--nofork", "--nopidfile", "--print-address=1"],
                 stdout=subprocess.PIPE,
@@ -82,6 +86,14 @@ class PrivateSystemBus:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.socket.unlink(missing_ok=True)
+
+    def restart(self) -> None:
+        """dbus-daemon restarts on the same socket: every connection to it is cut."""
+        self.stop()
+        self.start()
 
 
 @contextlib.contextmanager
@@ -315,8 +327,12 @@ class BlueZStandin:
         self._signal(self.adapter_path, PROPERTIES, "PropertiesChanged", "sa{sv}as", [ADAPTER, changed, []])
 
     def _signal(self, path: str, interface: str, member: str, signature: str, body: list[Any]) -> None:
+        self._send(Message.new_signal(path, interface, member, signature, body))
+
+    def _send(self, msg: Message) -> None:
         if self.bus is not None:
-            self.bus.send(Message.new_signal(path, interface, member, signature, body))
+            # A write on a bus that has just died fails; bluetoothd would not care either.
+            self.bus.send(msg).add_done_callback(lambda f: f.cancelled() or f.exception())
 
     async def _call(
         self,
@@ -421,8 +437,7 @@ class BlueZStandin:
         if props["Type"].value != "or_patterns":
             return
         monitor.patterns = [(start, kind, bytes(value)) for start, kind, value in props["Patterns"].value]
-        if self.bus is not None:
-            self.bus.send(Message(destination=monitor.owner, path=path, interface=MONITOR, member="Activate"))
+        self._send(Message(destination=monitor.owner, path=path, interface=MONITOR, member="Activate"))
 
 
 class _Refused(Exception):

@@ -75,7 +75,7 @@ class BlueZWatch:
 
     async def run(self) -> None:
         """Watch until cancelled; a lost system bus is reconnected every `retry` seconds."""
-        warned = False
+        warned = lost = False
         while True:
             bus: MessageBus | None = None
             try:
@@ -84,7 +84,10 @@ class BlueZWatch:
                 for rule in MATCH_RULES:
                     await self._add_match(bus, rule)
                 self.connected, warned = True, False
+                if lost:  # dbus-daemon restarted: bleak reconnects only when its scan starts again
+                    self.on_change("the system bus is back")
                 await bus.wait_for_disconnect()
+                lost = True
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # no system bus (yet): the scanner's own retries still run
