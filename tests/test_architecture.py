@@ -169,7 +169,8 @@ def _fresh_import(module: str) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "module", ["maitre.gateway.agent", "maitre.gateway.cli", "maitre.gateway.sources.ble"]
+    "module",
+    ["maitre.gateway.agent", "maitre.gateway.cli", "maitre.gateway.sources.ble", "maitre.gateway.doctor"],
 )
 def test_a_gateway_device_imports_the_agent_without_the_service_stack(module: str) -> None:
     loaded = _fresh_import(module)

@@ -31,6 +31,8 @@ GOOD = ["run", "--venue", "bistro", "--gateway", "door", "--mqtt-url", "mqtt://1
         (["--ibeacon-uuid", "f7826da6"], "--ibeacon-uuid"),
         (["--eddystone-namespace", "edd1"], "--eddystone-namespace"),
         (["--spool-max", "0"], "--spool-max"),
+        (["--watchdog", "0"], "--watchdog"),
+        (["--watchdog", "nan"], "--watchdog"),
         (["--spool", "/proc/maitre/spool.sqlite3"], "--spool"),
         (["--simulate", "--gateway", "kitchen"], "--gateway"),
         (["--passive", "--active"], "not allowed with argument"),

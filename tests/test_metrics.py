@@ -83,6 +83,50 @@ async def test_metrics_count_ingest_drops_events_screens_and_gateways(
     assert got['python_gc_objects_collected_total{generation="0"}'] >= 0
 
 
+async def test_metrics_show_each_registered_gateways_scanning_mode_and_faults_from_its_telemetry(
+    engine: Engine, broker: BrokerAddress
+) -> None:
+    def report(errors: dict[str, int], scanning: str) -> bytes:
+        fields = {"uptime": 300, "period": 10, "adv_rate": 180, "advertisers": 12, "queue": 0, "batches": 600}
+        return wire.encode(
+            wire.GatewayTelemetry(
+                v=1, boot="b00t", version="0.1.0", t=1_795_412_345.0, dropped={}, errors=errors,
+                scanning=scanning, interval=0.5, **fields,
+            )
+        )  # fmt: skip
+
+    async with live_service(engine, broker) as live, live.client() as client:
+        await seed_venue(client)
+        for gateway, errors, scanning in (
+            ("door", {"watchdog_restarts": 2, "passive_scan_failed": 1}, "active"),
+            ("ghost", {"watchdog_restarts": 9}, "stopped"),  # not registered: not shown
+        ):
+            await asyncio.to_thread(
+                publish.single,
+                wire.telemetry_topic("bistro", gateway),
+                report(errors, scanning),
+                qos=1,
+                hostname=broker.host,
+                port=broker.port,
+            )
+        await asyncio.to_thread(
+            publish.single,
+            wire.telemetry_topic("bistro", "street"),
+            b"{",
+            qos=1,
+            hostname=broker.host,
+            port=broker.port,
+        )
+        await wait_until(
+            lambda: live.service.ingest.stats.dropped["malformed_telemetry"] == 1, what="telemetry"
+        )
+        got = samples((await client.get("/metrics")).text)
+    assert got['maitre_gateway_errors_total{gateway="door",kind="watchdog_restarts",venue="bistro"}'] == 2
+    assert got['maitre_gateway_errors_total{gateway="door",kind="passive_scan_failed",venue="bistro"}'] == 1
+    assert got['maitre_gateway_scanning{gateway="door",mode="active",venue="bistro"}'] == 1
+    assert not [key for key in got if "ghost" in key]
+
+
 async def test_metrics_ask_for_the_metrics_token_when_one_is_set(engine: Engine) -> None:
     async with (
         live_service(engine, None, metrics_token="scrape-me-please") as live,

@@ -19,7 +19,12 @@ from maitre import wire
 from maitre.gateway.ad import parse_advertising_data
 from maitre.gateway.advertisement import Advertisement
 from maitre.gateway.beacons import identify, telemetry
-from maitre.gateway.settings import DEFAULT_INTERVAL, DEFAULT_TELEMETRY_INTERVAL, RunSettings
+from maitre.gateway.settings import (
+    DEFAULT_INTERVAL,
+    DEFAULT_TELEMETRY_INTERVAL,
+    DEFAULT_WATCHDOG_SECONDS,
+    RunSettings,
+)
 from maitre.gateway.spool import DEFAULT_MAX_BATCHES
 from maitre.mqtt import BrokerAddress
 
@@ -83,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--telemetry-interval", type=float, default=DEFAULT_TELEMETRY_INTERVAL, help="seconds")
     run.add_argument(
+        "--watchdog",
+        type=float,
+        default=DEFAULT_WATCHDOG_SECONDS,
+        metavar="SECONDS",
+        help="restart a scan that heard nothing for this long (default %(default)s); counted in telemetry",
+    )
+    run.add_argument(
         "--packed",
         dest="encoding",
         action="store_const",
@@ -101,9 +113,24 @@ def main(argv: list[str] | None = None) -> int:
         "hex", nargs="+", metavar="HEX", help="advertising data in hex, spaces and colons allowed"
     )
 
+    doctor = sub.add_parser(
+        "doctor", help="check what this device needs to run the gateway; print the fix for each problem"
+    )
+    doctor.add_argument("--adapter", help="Bluetooth adapter to check, e.g. hci0 (default: the first one)")
+    doctor.add_argument(
+        "--mqtt-url",
+        default=os.environ.get("MAITRE_MQTT_URL"),
+        help="the gateway's broker URL (env MAITRE_MQTT_URL)",
+    )
+    doctor.add_argument(
+        "--spool", type=Path, default=default_spool(), help="spool file (default %(default)s)"
+    )
+
     args = parser.parse_args(argv)
     if args.command == "decode":
         return _decode(args.hex)
+    if args.command == "doctor":
+        return _doctor(doctor, args)
     return _run(run, args)
 
 
@@ -132,6 +159,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error(f"{_option_for(str(exc))}: {exc}")
     if args.spool_max < 1:
         parser.error("--spool-max: keep at least one batch")
+    if not args.watchdog > 0:
+        parser.error("--watchdog: give a positive number of seconds")
 
     broker: BrokerAddress | None = None
     if args.mqtt_url:
@@ -218,7 +247,8 @@ def _source(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[
         from maitre.gateway.sources.ble import BleakSource
     except ImportError as exc:
         parser.error(f"BLE scanning needs bleak: install maitre[gateway] ({exc})")
-    return BleakSource(adapter=args.adapter, scanning=args.scanning or "passive"), None
+    scanning: wire.ScanningMode = args.scanning or "passive"
+    return BleakSource(adapter=args.adapter, scanning=scanning, watchdog=args.watchdog), None
 
 
 def _embedded_broker(parser: argparse.ArgumentParser) -> tuple[Any, BrokerAddress]:
@@ -260,6 +290,24 @@ def _print_telemetry(t: wire.GatewayTelemetry) -> None:
 def _print_batch(batch: wire.SightingBatch) -> None:
     heard = ", ".join(f"{s.id} {s.rssi:.0f} dBm ×{s.n}" for s in batch.sightings)
     log.info("batch %d: %s", batch.seq, heard)
+
+
+# -- doctor -------------------------------------------------------------------------------------------
+
+
+def _doctor(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Print every check's finding; 1 if any is a problem (FAIL), for scripts and provisioning."""
+    from maitre.gateway.doctor import Device, examine, render
+
+    broker = None
+    if args.mqtt_url:
+        try:
+            broker = BrokerAddress.parse(args.mqtt_url)
+        except ValueError as exc:
+            parser.error(f"--mqtt-url: {exc}")
+    findings = asyncio.run(examine(Device(args.adapter, broker, args.spool)))
+    print(render(findings), end="")
+    return 1 if any(f.status == "FAIL" for f in findings) else 0
 
 
 # -- decode -------------------------------------------------------------------------------------------

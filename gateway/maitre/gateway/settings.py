@@ -18,6 +18,10 @@ T = TypeVar("T")
 DEFAULT_INTERVAL = 0.5
 # Often enough to see a dead radio within a minute on a dashboard, rare enough to cost nothing.
 DEFAULT_TELEMETRY_INTERVAL = 10.0
+# BlueZ scans do stall in the field (the controller stops reporting, discovery still "on"): with no
+# advertisement for this long the scan is restarted. habluetooth's number; a venue with a gateway
+# in it is never silent that long, bands advertise ten times a second and phones constantly.
+DEFAULT_WATCHDOG_SECONDS = 90.0
 
 
 class ConfigRefused(ValueError):

@@ -40,11 +40,13 @@ class MqttIngress:
         on_status: Callable[[str, str, bytes], None],
         foreign_subscriptions: Sequence[str] = (),
         subscriptions: Sequence[str] = (wire.ANY_VERSION_SUBSCRIPTION,),
+        on_telemetry: Callable[[str, str, bytes], None] | None = None,
     ) -> None:
         self.broker = broker
         self.loop = loop
         self.stats = stats
         self.on_status = on_status
+        self.on_telemetry = on_telemetry
         self.foreign_subscriptions = foreign_subscriptions  # other makes' topics, when mapped
         self.subscriptions = subscriptions  # our gateways' topics: every venue, or this instance's
         self.inbox: asyncio.Queue[Message] = asyncio.Queue(INBOX_LIMIT)
@@ -162,6 +164,8 @@ class MqttIngress:
             self.ack(token)
             return
         if parts is not None and parts.version == f"v{wire.PROTOCOL_VERSION}" and parts.kind != "sightings":
+            if parts.kind == "telemetry" and self.on_telemetry is not None:
+                self.on_telemetry(parts.venue, parts.gateway, payload)
             self.ack(token)
             return  # config and telemetry topics: not ours to ingest
         try:

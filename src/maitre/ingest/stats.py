@@ -37,6 +37,8 @@ class IngestStats:
         "events",
         "events_by_kind",
         "flooded",
+        "gateway_errors",
+        "gateway_scanning",
         "last_seen",
         "messages",
         "sightings",
@@ -54,6 +56,10 @@ class IngestStats:
         self.batches_by_gateway: Counter[tuple[str, str]] = Counter()  # (venue, gateway) -> batches accepted
         # (venue, gateway) -> messages over its budget; ("", "") for every unregistered name together
         self.flooded: Counter[tuple[str, str]] = Counter()
+        # From registered gateways' telemetry: their faults since their boot, by kind, and the mode
+        # their radio really scans in (passive, active, stopped).
+        self.gateway_errors: dict[tuple[str, str], dict[str, int]] = {}
+        self.gateway_scanning: dict[tuple[str, str], str] = {}
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -174,6 +174,24 @@ class ServiceCollector(Collector):
                     drift.add_metric((venue, gateway), learned.drift_db)
         yield gains
         yield drift
+        errors = CounterMetricFamily(
+            "maitre_gateway_errors_total",
+            "faults a gateway reports in its telemetry since its boot, by kind (watchdog_restarts: stalled "
+            "scans restarted)",
+            labels=(*GATEWAY_LABELS, "kind"),
+        )
+        for (venue, gateway), counts in sorted(stats.gateway_errors.items()):
+            for kind, value in sorted(counts.items()):
+                errors.add_metric((venue, gateway, kind), value)
+        yield errors
+        scanning = GaugeMetricFamily(
+            "maitre_gateway_scanning",
+            "1 for the mode a gateway's radio really scans in (passive, active, stopped), from its telemetry",
+            labels=(*GATEWAY_LABELS, "mode"),
+        )
+        for (venue, gateway), mode in sorted(stats.gateway_scanning.items()):
+            scanning.add_metric((venue, gateway, mode), 1)
+        yield scanning
         yield _by_gateway(
             GaugeMetricFamily(
                 "maitre_gateway_last_seen_timestamp_seconds",

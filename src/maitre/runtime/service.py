@@ -209,6 +209,7 @@ class VenueService:
             if every
             else self.foreign.subscriptions_for(venue),
             subscriptions=wire.gateway_subscriptions([] if every else [venue]),
+            on_telemetry=self._on_telemetry,
         )
         self.ingresses[venue] = ingress
         ingress.start()
@@ -334,6 +335,19 @@ class VenueService:
             return
         online = status.state == "online"
         asyncio.get_running_loop().run_in_executor(None, self._record_status, venue, gateway, online)
+
+    def _on_telemetry(self, venue: str, gateway: str, payload: bytes) -> None:
+        """Keep a registered gateway's faults and scanning mode for /metrics; nothing else of telemetry."""
+        try:
+            report = wire.decode_telemetry(payload)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            self.ingest.stats.dropped["malformed_telemetry"] += 1
+            return
+        if (venue, gateway) not in self.directory.gateways:
+            return
+        stats = self.ingest.stats
+        stats.gateway_errors[venue, gateway] = dict(report.errors)
+        stats.gateway_scanning[venue, gateway] = report.scanning
 
     def _record_status(self, venue: str, gateway: str, online: bool) -> None:
         try:

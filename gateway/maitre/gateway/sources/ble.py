@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import time
@@ -19,6 +20,7 @@ from maitre.gateway.advertisement import Advertisement
 from maitre.gateway.beacons.altbeacon import BEACON_CODE
 from maitre.gateway.beacons.band import MARKER
 from maitre.gateway.lograte import RateLimitedLog
+from maitre.gateway.settings import DEFAULT_WATCHDOG_SECONDS
 from maitre.gateway.sources.base import AdvertisementSink
 from maitre.wire import ScanningMode
 
@@ -38,7 +40,8 @@ OR_PATTERNS = [
     OrPattern(2, AdvertisementDataType.MANUFACTURER_SPECIFIC_DATA, BEACON_CODE),  # AltBeacon, any company
     OrPattern(0, AdvertisementDataType.SERVICE_DATA_UUID16, b"\xaa\xfe"),  # Eddystone
 ]
-# A radio that fails to start (adapter unplugged, bluetoothd restarting) is tried again this often.
+# A radio that fails to start (adapter unplugged, bluetoothd restarting) is tried again this often;
+# on BlueZ the watch on bluetoothd and the adapter usually wakes the retry sooner.
 RETRY_SECONDS = 10.0
 
 
@@ -65,12 +68,22 @@ class BleakSource:
         scanning: ScanningMode = "passive",
         clock: Callable[[], float] = time.time,
         backend: type[BaseBleakScanner] | None = None,
+        *,
+        watchdog: float = DEFAULT_WATCHDOG_SECONDS,
+        retry: float = RETRY_SECONDS,
+        platform: str = sys.platform,
     ) -> None:
+        if watchdog <= 0 or retry <= 0:
+            raise ValueError("the watchdog and the retry need a positive number of seconds")
         self.adapter = adapter
         self.wanted: ScanningMode = scanning
         self.mode = "stopped"  # what the radio really does now
         self.errors: Counter[str] = Counter()
         self.clock = clock
+        self.watchdog = watchdog
+        self.retry = retry
+        self.heard = 0  # advertisements bleak handed over, any frame: the watchdog's pulse
+        self._bluez = backend is None and platform == "linux"
         self._backend = backend  # bleak's hook for another backend; tests use it, the field does not
         self._sink: AdvertisementSink | None = None
         self._restart = asyncio.Event()
@@ -87,6 +100,7 @@ class BleakSource:
         sink = self._sink
         if sink is None:
             return
+        self.heard += 1
         try:
             adv = Advertisement(
                 device.address, data.rssi, self.clock(), data.manufacturer_data, data.service_data
@@ -97,31 +111,74 @@ class BleakSource:
             return
         sink(adv)
 
+    def on_bluez_change(self, reason: str) -> None:
+        """bluetoothd or the adapter changed under the scanner: start again (or retry now)."""
+        log.info("%s; restarting the scan", reason)
+        self._restart.set()
+
+    def on_bad_value(self, kind: str, where: str) -> None:
+        """BlueZ sent a value bleak cannot use: count it, skip it."""
+        self.errors[kind] += 1
+        self._warn.warning(kind, "skipped a BlueZ device update (%s): %s", kind, where)
+
     async def run(self, sink: AdvertisementSink) -> None:
         self._sink = sink
+        helpers: list[asyncio.Task[None]] = []
+        hush: logging.Filter | None = None
+        dbus_log = logging.getLogger("dbus_fast.message_bus")
+        if self._bluez:
+            from maitre.gateway.sources.bluez_values import HandlerErrors
+            from maitre.gateway.sources.bluez_watch import BlueZWatch
+
+            watch = BlueZWatch(self.on_bluez_change, self.adapter, self.retry)
+            helpers.append(asyncio.create_task(watch.run()))
+            hush = HandlerErrors(self.on_bad_value)
+            dbus_log.addFilter(hush)
         try:
             while True:
                 self._restart.clear()
                 scanner = await self._start()
                 if scanner is None:
-                    await self._wait(RETRY_SECONDS)
+                    await self._wait(self.retry)
                     continue
                 try:
-                    await self._restart.wait()
+                    await self._scan()
                 finally:
                     await self._stop(scanner)
         finally:
             self._sink = None
             self.mode = "stopped"
+            for task in helpers:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if hush is not None:
+                dbus_log.removeFilter(hush)
+
+    async def _scan(self) -> None:
+        """Wait while the scan runs; return when it should restart: asked to, or stalled (the watchdog)."""
+        heard, quiet_since = self.heard, time.monotonic()
+        check = min(self.watchdog / 4, 10.0)
+        while not self._restart.is_set():
+            await self._wait(check)
+            if self.heard != heard:
+                heard, quiet_since = self.heard, time.monotonic()
+            elif time.monotonic() - quiet_since >= self.watchdog:
+                self.errors["watchdog_restarts"] += 1
+                self._warn.warning(
+                    "watchdog",
+                    "no advertisement for %.0f s on adapter %s; restarting the scan",
+                    self.watchdog,
+                    self.adapter or "default",
+                )
+                return
 
     async def _start(self) -> BleakScanner | None:
         """Start scanning in the wanted mode, passive falling back to active; None if neither starts."""
         modes: list[ScanningMode] = ["passive", "active"] if self.wanted == "passive" else ["active"]
         for mode in modes:
             try:
-                scanner = BleakScanner(
-                    self.on_detection, backend=self._backend, **scanner_kwargs(mode, self.adapter)
-                )
+                scanner = BleakScanner(self.on_detection, **self._scanner_args(mode))
                 await scanner.start()
             except Exception as exc:  # BleakError, D-Bus errors, a missing adapter: all mean "not now"
                 self.errors[f"{mode}_scan_failed"] += 1
@@ -141,6 +198,16 @@ class BleakSource:
             return scanner
         self.mode = "stopped"
         return None
+
+    def _scanner_args(self, mode: ScanningMode) -> dict[str, Any]:
+        args = scanner_kwargs(mode, self.adapter)
+        if self._bluez:
+            from maitre.gateway.sources.bluez_values import CheckedBlueZScanner
+
+            args.update(backend=CheckedBlueZScanner, on_bad_value=self.on_bad_value)
+        else:
+            args["backend"] = self._backend
+        return args
 
     async def _stop(self, scanner: BleakScanner) -> None:
         try:
