@@ -247,10 +247,12 @@ async def _evening(client: httpx.AsyncClient, service: Any, tokens: tuple[str, s
     ):
         body = {"action_id": secrets.token_hex(8), "kind": kind, "reservation_id": reservations[who], **extra}
         (await client.post("/api/venues/bistro/actions", json=body, headers=auth)).raise_for_status()
-    await _rush(client, service, venue_id, now)
+    await _rush(client, service, venue_id, now, host)
 
 
-async def _rush(client: httpx.AsyncClient, service: Any, venue_id: int, now: datetime) -> None:
+async def _rush(
+    client: httpx.AsyncClient, service: Any, venue_id: int, now: datetime, host: dict[str, str]
+) -> None:
     for name, description, allergens, course in MENU:
         dish = {"name": name, "description": description, "allergens": allergens, "course": course}
         (await client.post("/api/venues/bistro/menu", json=dish)).raise_for_status()
@@ -270,6 +272,15 @@ async def _rush(client: httpx.AsyncClient, service: Any, venue_id: int, now: dat
             (await client.post(f"/api/reservations/{rid}/items", json=item)).raise_for_status()
         service.submit(PresenceEvent("bistro", band, "arrived", time.time(), "door", 1.2, 0.9))
         await asyncio.sleep(0.2)
+        if i < 3:  # the first of them are seated by now: their tickets show the table
+            await asyncio.sleep(0.3)
+            seat = {
+                "action_id": secrets.token_hex(8),
+                "kind": "seat",
+                "reservation_id": rid,
+                "table": str(9 + i),
+            }
+            (await client.post("/api/venues/bistro/actions", json=seat, headers=host)).raise_for_status()
     await asyncio.sleep(1.0)
 
 

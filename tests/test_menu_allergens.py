@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -150,3 +152,11 @@ async def test_a_pre_order_of_zero_or_ten_thousand_is_refused_clearly_and_the_or
         )
         assert r.status_code == 422
         assert r.json()["detail"][0]["msg"].startswith(says.replace("20", "100"))
+
+
+def test_the_allergen_reference_lists_every_code_with_its_label() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs/reference/allergens.md").read_text(
+        encoding="utf-8"
+    )
+    for code, label in EU_ALLERGENS.items():
+        assert f"| `{code}` | {label} |" in page
