@@ -8,9 +8,21 @@ from typing import Any
 
 import httpx
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
+from maitre.db import session_scope
+from maitre.models import Alert, AlertKind
 from tests.conftest import LiveService, live_service
-from tests.factories import SeededGuest, next_alerts, open_screen, seed_guest, seed_venue, staff_action
+from tests.factories import (
+    Booking,
+    SeededGuest,
+    guest_session,
+    next_alerts,
+    open_screen,
+    seed_guest,
+    seed_venue,
+    staff_action,
+)
 from tests.factories import presence as arrived
 
 
@@ -181,3 +193,32 @@ async def _until_ticket(live: LiveService, guest: SeededGuest) -> None:
     async with ws:
         if not any(t["reservation_id"] == guest.reservation_id for t in snapshot["tickets"]):
             await next_alerts(ws, 1)
+
+
+async def test_erasing_the_guest_wipes_the_allergy_clash_and_notes_from_the_stored_ticket(
+    engine: Engine,
+) -> None:
+    async with live_service(engine, None) as live, live.client() as client:
+        venue_id = await seed_venue(client)
+        mei = await seed_guest(client, venue_id, "Mei", allergies=("peanut",), items=())
+        r = await client.put(
+            f"/api/guests/{mei.guest_id}/preferences",
+            json={"allergies": ["peanut"], "notes": "Candle on the dessert please."},
+        )
+        assert r.status_code == 200
+        await order(client, mei, ("Peanut satay skewers", "starter"))
+        live.service.submit(arrived(mei.advertiser_id))
+        await _until_ticket(live, mei)
+        code = (await client.get(f"/api/reservations/{mei.reservation_id}")).json()["code"]
+        booking = Booking(mei.guest_id, mei.reservation_id, code, "Test", "", mei.advertiser_id)
+        async with await guest_session(live.base, booking) as phone:
+            assert (await phone.delete("/api/guest/me")).status_code == 200
+
+    with session_scope(engine) as session:
+        start = session.exec(
+            select(Alert).where(
+                Alert.reservation_id == mei.reservation_id, Alert.kind == AlertKind.KITCHEN_START
+            )
+        ).one()
+        assert start.payload["allergen_warnings"] == [] and start.payload["allergies"] == []
+        assert start.payload["notes"] is None and start.payload["party"] != "Mei T."
