@@ -87,6 +87,18 @@ async def test_twelve_tickets_are_each_reachable_and_bumpable_with_a_more_count(
             await guest_with(client, venue_id, f"Guest{n:02d}", (("Soup", "starter"), ("Bread", None)))
             for n in range(12)
         ]
+        # One long ticket, as a big table with an allergy and notes makes: it scrolls inside itself.
+        tall = guests[3]
+        r = await client.put(
+            f"/api/guests/{tall.guest_id}/preferences",
+            json={"occasion": "Birthday", "notes": "Candle on the dessert. Mild on the chilli. No garlic."},
+        )
+        r.raise_for_status()
+        for n in range(8):
+            dish = {"name": f"Sharing plate {n}", "quantity": 3, "modifiers": ["no salt", "sauce aside"]}
+            (
+                await client.post(f"/api/reservations/{tall.reservation_id}/items", json=dish)
+            ).raise_for_status()
         page = await kitchen_page(browser, live, viewport)
         for g in guests:
             live.service.submit(arrival(g.advertiser_id))
@@ -108,6 +120,15 @@ async def test_twelve_tickets_are_each_reachable_and_bumpable_with_a_more_count(
             f"{max(bottoms):.0f} px of {viewport['height']}"
         )
         await expect(page.locator("#next")).to_be_disabled()
+        while await ticket(page, tall).count() == 0:
+            await page.locator("#prev").click()
+        await expect(ticket(page, tall).locator(".body")).to_have_class(re.compile(r".*\boverflows\b.*"))
+        last_dish = f'.ticket[data-reservation="{tall.reservation_id}"] .item >> nth=-1'
+        await page.locator(last_dish).scroll_into_view_if_needed()  # the cook scrolls the ticket
+        await expect(page.locator(last_dish)).to_be_in_viewport()
+        await fully_on_screen(page, f'.ticket[data-reservation="{tall.reservation_id}"] .bump')
+        while not await page.locator("#next").is_disabled():
+            await page.locator("#next").click()
         await expect(page.locator("#prev")).to_have_text(f"◀ {per_page * ((12 - 1) // per_page)} earlier")
 
         # The fifth ticket (the one that used to hide under the Bumped strip) is bumped by a tap.
