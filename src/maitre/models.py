@@ -345,7 +345,7 @@ def check_quantity(quantity: int, most: int = MAX_PORTIONS) -> int:
 
 class PreOrderItemBase(SQLModel):
     name: str = Field(min_length=1, max_length=200)
-    quantity: int = Field(default=1)
+    quantity: int = Field(default=1, description=f"1 to {MAX_PORTIONS}")
     prep_minutes: int = Field(default=10, ge=0, le=240)
     modifiers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     course: CourseName | None = Field(
