@@ -289,10 +289,11 @@ class Arrivals:
             elif started.payload.get("held"):
                 # The party is here: what was held for them fires, but for courses a cook fires.
                 held = started.payload["held"]
-                assert isinstance(held, list)
                 fire: dict[str, object] = {
                     "reservation_id": rid,
-                    "items": [i for i in held if i.get("course") not in HELD_COURSES],
+                    "items": [i for i in held if isinstance(i, dict) and i.get("course") not in HELD_COURSES]
+                    if isinstance(held, list)
+                    else [],
                     "at": event.at,
                 }
                 issued.append(
