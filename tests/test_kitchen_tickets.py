@@ -222,3 +222,36 @@ async def test_erasing_the_guest_wipes_the_allergy_clash_and_notes_from_the_stor
         ).one()
         assert start.payload["allergen_warnings"] == [] and start.payload["allergies"] == []
         assert start.payload["notes"] is None and start.payload["party"] != "Mei T."
+
+
+async def test_a_slow_main_starts_on_approach_and_arrival_fires_the_starters_but_not_dessert(
+    engine: Engine,
+) -> None:
+    async with live_service(engine, None) as live, live.client() as client:
+        venue_id = await seed_venue(client)
+        sarah = await seed_guest(client, venue_id, "Sarah", items=())
+        for name, course, prep in (
+            ("Wellington", "main", 40),
+            ("Soup", "starter", 5),
+            ("Tart", "dessert", 10),
+        ):
+            r = await client.post(
+                f"/api/reservations/{sarah.reservation_id}/items",
+                json={"name": name, "course": course, "prep_minutes": prep},
+            )
+            assert r.status_code == 201
+        ws, _ = await open_screen(live.ws, live.token("kitchen"), role="kitchen")
+        async with ws:
+            live.service.submit(arrived(sarah.advertiser_id, kind="approaching"))
+            (start,) = await next_alerts(ws, 1)
+            assert [i["name"] for i in start["payload"]["items"]] == ["Wellington"]
+            assert [i["name"] for i in start["payload"]["held"]] == ["Soup", "Tart"]
+            live.service.submit(arrived(sarah.advertiser_id))
+            (fire,) = await next_alerts(ws, 1)
+            assert fire["kind"] == "kitchen_fire" and [i["name"] for i in fire["payload"]["items"]] == [
+                "Soup"
+            ]
+        ticket = await ticket_of(live, sarah)
+        assert ticket["arrived"] is True
+        assert [i["name"] for i in ticket["items"]] == ["Wellington", "Soup"]
+        assert [i["name"] for i in ticket["held"]] == ["Tart"]
