@@ -354,8 +354,8 @@
       const item = (t.items || [])[selectedItem];
       if (item) toggleItem(t, item);
     } else if (k === "Enter" || k === "b" || k === "B") {
-      const card = document.querySelector('.ticket[data-reservation="' + t.reservation_id + '"] .bump');
-      if (card && card.disabled) M.say("Not bumped: " + document.getElementById("why-" + t.reservation_id).textContent.toLowerCase() + ".");
+      const why = document.getElementById("why-" + t.reservation_id);
+      if (why) M.say("Not bumped: " + why.textContent.toLowerCase() + ".");
       else doAct("bump", t.reservation_id);
     } else if (k === "a" || k === "A") {
       if ((t.allergies || []).length && !t.allergens_acknowledged) acknowledge(t.reservation_id);
