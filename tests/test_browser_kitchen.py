@@ -253,8 +253,10 @@ async def test_an_allergy_is_acknowledged_by_a_named_cook_and_stays_red_while_co
         await expect(why).to_have_text("Acknowledge the allergy to bump")  # on the ticket, not a tooltip
         await fully_on_screen(page, f'.ticket[data-reservation="{mei.reservation_id}"] .why')
 
-        await card.get_by_role("button", name="Acknowledge allergy").click()  # no cook named yet
+        await page.keyboard.press("1")
+        await page.keyboard.press("a")  # the bump bar's acknowledge key, with no cook named yet
         await expect(page.locator("#toast")).to_contain_text("Type your name in the Cook box")
+        await expect(page.locator("#cook")).to_be_focused()
         await expect(bump).to_be_disabled()
         await page.locator("#cook").fill("Marco")
         await card.get_by_role("button", name="Acknowledge allergy").click()
