@@ -28,7 +28,7 @@ from sqlmodel import col, select
 
 from maitre.api.app import create_app
 from maitre.config import Settings
-from maitre.db import make_engine, session_scope
+from maitre.db import make_engine, session_scope, upgrade_schema
 from maitre.models import Alert
 from maitre.presence import PresenceEvent
 from maitre.security.tokens import StaffRole
@@ -63,9 +63,65 @@ ITEMS = {
 }
 
 
+# A kitchen rush on top: parties who let the kitchen start but not the host greet them by name, so
+# the kitchen shows twelve tickets and the door keeps its cards.
+# (first, last, allergies, notes, [(dish, quantity, prep, course, modifiers)], minutes ago)
+RUSH: list[tuple[Any, ...]] = [
+    (
+        "Mei",
+        "Chen",
+        ["peanut"],
+        "Birthday cake with a candle, please.",
+        [("Peanut satay skewers", 2, 8, "starter", []), ("Duck confit", 2, 18, "main", [])],
+        12,
+    ),
+    (
+        "Oskar",
+        "Lind",
+        [],
+        None,
+        [("Burrata", 1, 6, "starter", []), ("Steak frites", 1, 16, "main", ["rare"])],
+        8,
+    ),
+    (
+        "Fatima",
+        "Zahra",
+        ["shellfish"],
+        "No coriander in anything.",
+        [("Seafood linguine", 2, 14, "main", [])],
+        7,
+    ),
+    (
+        "Jack",
+        "Murphy",
+        [],
+        None,
+        [("Soup of the day", 3, 5, "starter", []), ("Tarte tatin", 3, 12, "dessert", [])],
+        4.5,
+    ),
+    ("Elena", "Rossi", [], None, [("Mushroom risotto", 2, 20, None, ["no parmesan"])], 3),
+    (
+        "Kwame",
+        "Mensah",
+        ["sesame"],
+        None,
+        [("Burrata", 2, 6, "starter", []), ("Duck confit", 2, 18, "main", [])],
+        2,
+    ),
+    ("Sofia", "García", [], None, [("Steak frites", 4, 16, None, ["two medium", "two well done"])], 1),
+    ("Henrik", "Berg", [], None, [("Sourdough & butter", 1, 3, None, [])], 0.3),
+]
+MENU = [
+    ("Peanut satay skewers", "Chicken, peanut sauce", ["peanuts", "soya"], "starter"),
+    ("Seafood linguine", "Prawns, mussels and clams, chilli", ["gluten", "crustaceans", "molluscs"], "main"),
+    ("Burrata", "Tomatoes, basil", ["milk"], "starter"),
+]
+
+
 async def main(out: Path, chromium: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/screens.db")
+        upgrade_schema(engine)
         settings = Settings(secret_key=secrets.token_hex(16), tables=[str(n) for n in range(1, 19)])  # type: ignore[arg-type]
         app = create_app(settings, None, engine=engine)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
@@ -104,6 +160,7 @@ async def _evening(client: httpx.AsyncClient, service: Any, tokens: tuple[str, s
                     "last_name": last,
                     "consent_greeting": True,
                     "consent_kitchen": True,
+                    "consent_allergies": True,
                 },
             )
         ).json()
@@ -185,16 +242,52 @@ async def _evening(client: httpx.AsyncClient, service: Any, tokens: tuple[str, s
     for who, kind, extra, auth in (
         ("Lars", "seat", {"table": "7"}, host),
         ("Aiko", "greet_ack", {}, host),
-        ("Tomás", "allergen_ack", {}, kitchen),
+        ("Tomás", "allergen_ack", {"by": "Marco"}, kitchen),
         ("Lars", "bump", {}, kitchen),
     ):
         body = {"action_id": secrets.token_hex(8), "kind": kind, "reservation_id": reservations[who], **extra}
         (await client.post("/api/venues/bistro/actions", json=body, headers=auth)).raise_for_status()
+    await _rush(client, service, venue_id, now, host)
+
+
+async def _rush(
+    client: httpx.AsyncClient, service: Any, venue_id: int, now: datetime, host: dict[str, str]
+) -> None:
+    for name, description, allergens, course in MENU:
+        dish = {"name": name, "description": description, "allergens": allergens, "course": course}
+        (await client.post("/api/venues/bistro/menu", json=dish)).raise_for_status()
+    for i, (first, last, allergies, notes, items, _) in enumerate(RUSH):
+        consents = {"consent_kitchen": True, "consent_allergies": True}
+        guest = (
+            await client.post("/api/guests", json={"first_name": first, "last_name": last, **consents})
+        ).json()
+        prefs = {"allergies": allergies, "notes": notes}
+        await client.put(f"/api/guests/{guest['id']}/preferences", json=prefs)
+        band = f"band:{0x100 + i:016x}"
+        await client.post("/api/bands", json={"advertiser_id": band, "guest_id": guest["id"]})
+        booking = {"venue_id": venue_id, "guest_id": guest["id"], "party_size": 2, "at": now.isoformat()}
+        rid = (await client.post("/api/reservations", json=booking)).json()["id"]
+        for name, qty, prep, course, mods in items:
+            item = {"name": name, "quantity": qty, "prep_minutes": prep, "course": course, "modifiers": mods}
+            (await client.post(f"/api/reservations/{rid}/items", json=item)).raise_for_status()
+        service.submit(PresenceEvent("bistro", band, "arrived", time.time(), "door", 1.2, 0.9))
+        await asyncio.sleep(0.2)
+        if i < 3:  # the first of them are seated by now: their tickets show the table
+            await asyncio.sleep(0.3)
+            seat = {
+                "action_id": secrets.token_hex(8),
+                "kind": "seat",
+                "reservation_id": rid,
+                "table": str(9 + i),
+            }
+            (await client.post("/api/venues/bistro/actions", json=seat, headers=host)).raise_for_status()
+    await asyncio.sleep(1.0)
 
 
 def _backdate(engine: Any) -> None:
     """Spread the evening out: tickets of different ages show the timer colours (docs only)."""
     ages = {"Lars": 14, "Aiko": 9.7, "Tomás": 6.2, "Siobhán": 1.5, "Maeve": 1.1}
+    ages.update({f"{r[0]} {r[1][0]}.": r[-1] for r in RUSH})
     with session_scope(engine) as session:
         for alert in session.exec(select(Alert)).all():
             payload = alert.payload

@@ -146,6 +146,7 @@ async def test_kitchen_ticket_ages_changes_colour_is_bumped_and_recalled(db: Eng
 
         bump = ticket.get_by_role("button", name="Bump")
         await expect(bump).to_be_disabled()  # the allergy must be acknowledged first
+        await page.locator("#cook").fill("Ana")  # by a named cook
         await ticket.get_by_role("button", name="Acknowledge allergy").click()
         await expect(bump).to_be_enabled(timeout=2000)
         await bump.click()

@@ -125,8 +125,11 @@ async def test_actions_that_no_longer_fit_are_refused_with_a_reason(engine: Engi
             await asyncio.sleep(0.05)
         assert (await act(client, live, "greet_ack", rid)).status_code == 201
         assert await refused("greet_ack") == (409, "the greeting is already acknowledged")
-        assert await refused("bump") == (409, "acknowledge the allergens before bumping")
-        assert await refused("recall") == (409, "the ticket is not bumped")
+        assert await refused("bump") == (
+            409,
+            "Read the allergy (peanuts) and tap Acknowledge first: nothing was bumped.",
+        )
+        assert await refused("recall") == (409, "This ticket is not bumped.")
         assert (await act(client, live, "seat", rid, table="2")).status_code == 201
         assert await refused("seat", table="3") == (409, "already seated at table 2")
 

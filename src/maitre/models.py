@@ -7,14 +7,20 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import StringConstraints, model_validator
+from pydantic import StringConstraints, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from maitre.hospitality.allergens import EU_ALLERGENS, UnknownAllergen, check_codes
 
 # Venue and gateway names are MQTT topic levels (see maitre.wire.NAME_PATTERN).
 TopicName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 IdentityKeyText = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 AdvertiserIdText = Annotated[str, StringConstraints(pattern=r"^[a-z]+:[0-9a-f:-]{1,76}$", max_length=80)]
+# A dish's course: starters fire when the party arrives, later courses when the kitchen fires them.
+COURSES = ("starter", "main", "dessert")
+CourseName = Annotated[str, StringConstraints(pattern=r"^(starter|main|dessert)$")]
 
 
 def utcnow() -> datetime:
@@ -328,11 +334,35 @@ class GuestArrival(SQLModel, table=True):
     at: datetime
 
 
+MAX_PORTIONS = 100  # of one dish on one pre-order: a banquet's worth; ten thousand is a typo
+
+
+def check_quantity(quantity: int, most: int = MAX_PORTIONS) -> int:
+    """A portion count a person meant; a clear message (not a bare range) for zero or a typo."""
+    if quantity < 1:
+        raise PydanticCustomError("quantity", "order at least 1; to remove a dish, cancel it instead")
+    if quantity > most:
+        raise PydanticCustomError(
+            "quantity",
+            "at most {most} of one dish can be pre-ordered; ask the venue for more",
+            {"most": most},
+        )
+    return quantity
+
+
 class PreOrderItemBase(SQLModel):
     name: str = Field(min_length=1, max_length=200)
-    quantity: int = Field(default=1, ge=1, le=100)
+    quantity: int = Field(default=1, description=f"1 to {MAX_PORTIONS}")
     prep_minutes: int = Field(default=10, ge=0, le=240)
     modifiers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    course: CourseName | None = Field(
+        default=None, max_length=16, description="starter, main or dessert; none: fired with the first course"
+    )
+
+    @field_validator("quantity")
+    @classmethod
+    def _sane_quantity(cls, quantity: int) -> int:
+        return check_quantity(quantity)
 
 
 class PreOrderItem(PreOrderItemBase, table=True):
@@ -352,6 +382,24 @@ class MenuItemBase(SQLModel):
     prep_minutes: int = Field(default=10, ge=0, le=240)
     price_cents: int = Field(default=0, ge=0, le=10_000_000)
     available: bool = True
+    allergens: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False),
+        description="EU allergen codes the dish contains (maitre.hospitality.allergens.EU_ALLERGENS)",
+    )
+    course: CourseName | None = Field(default=None, max_length=16, description="starter, main or dessert")
+
+    @field_validator("allergens")
+    @classmethod
+    def _known_allergens(cls, codes: list[str]) -> list[str]:
+        try:
+            return check_codes(codes)
+        except UnknownAllergen as exc:
+            raise PydanticCustomError(
+                "allergen",
+                "{code} is not an EU allergen code; use one of: {codes}",
+                {"code": repr(exc.code), "codes": ", ".join(EU_ALLERGENS)},
+            ) from None
 
 
 class MenuItem(MenuItemBase, table=True):

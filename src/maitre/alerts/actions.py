@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 from sqlmodel import Session, col, select
 
+from maitre.alerts import kitchen_actions
 from maitre.alerts.boards import fold_host, fold_kitchen
 from maitre.alerts.store import append_alert, find_alert, lock_venue_log, to_read
 from maitre.models import (
@@ -26,6 +27,9 @@ from maitre.models import (
 )
 
 ActionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+StaffName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[^\x00-\x1f\x7f]*$")
+]
 
 # Statuses a host may seat from: the open ones, and an arrived party.
 SEATABLE = (*OPEN_STATUSES, ReservationStatus.ARRIVED)
@@ -38,7 +42,11 @@ class ActionKind(StrEnum):
     BUMP = "bump"
     RECALL = "recall"
     ALLERGEN_ACK = "allergen_ack"
+    FIRE = "fire"  # kitchen: fire the next held course (its event is a kitchen_fire)
 
+
+# The event an action writes, where its kind is not the action's own.
+EVENT_OF = {ActionKind.FIRE: AlertKind.KITCHEN_FIRE}
 
 HOST_ACTIONS = (ActionKind.GREET_ACK, ActionKind.SEAT, ActionKind.UNDO)
 
@@ -48,6 +56,10 @@ class StaffAction(BaseModel):
     kind: ActionKind
     reservation_id: int
     table: str | None = Field(default=None, min_length=1, max_length=32, description="for seat")
+    item_id: int | None = Field(default=None, description="bump or recall: one dish of the ticket, not all")
+    by: StaffName | None = Field(
+        default=None, description="allergen_ack: the name or initials of who read it"
+    )
 
     @model_validator(mode="after")
     def _table_for_seat(self) -> StaffAction:
@@ -101,7 +113,8 @@ def perform(session: Session, venue: Venue, action: StaffAction) -> tuple[Alert,
 
 def _replayed(session: Session, venue: Venue, key: str, action: StaffAction) -> Alert | None:
     done = find_alert(session, venue, key)
-    if done is not None and (done.kind != action.kind or done.reservation_id != action.reservation_id):
+    kind = EVENT_OF.get(action.kind, action.kind)
+    if done is not None and (done.kind != kind or done.reservation_id != action.reservation_id):
         raise ActionRefused(409, "this action id was already used for another action")
     return done
 
@@ -155,17 +168,13 @@ def _kitchen(action: StaffAction, history: list[AlertRead]) -> tuple[AlertKind, 
     ticket = fold_kitchen(history).tickets.get(action.reservation_id)
     if ticket is None:
         raise ActionRefused(409, "this party has no kitchen ticket")
-    payload: dict[str, object] = {"reservation_id": action.reservation_id}
-    if action.kind == ActionKind.ALLERGEN_ACK:
-        if ticket["allergens_acknowledged"]:
-            raise ActionRefused(409, "the allergens are already acknowledged")
-        return AlertKind.ALLERGEN_ACK, payload
-    if action.kind == ActionKind.BUMP:
-        if ticket["bumped_at"] is not None:
-            raise ActionRefused(409, "the ticket is already bumped")
-        if not ticket["allergens_acknowledged"]:
-            raise ActionRefused(409, "acknowledge the allergens before bumping")
-        return AlertKind.BUMP, payload
-    if ticket["bumped_at"] is None:
-        raise ActionRefused(409, "the ticket is not bumped")
-    return AlertKind.RECALL, payload
+    try:
+        if action.kind == ActionKind.ALLERGEN_ACK:
+            return AlertKind.ALLERGEN_ACK, kitchen_actions.acknowledge(ticket, action.by)
+        if action.kind == ActionKind.FIRE:
+            return AlertKind.KITCHEN_FIRE, kitchen_actions.fire_next_course(ticket)
+        if action.kind == ActionKind.BUMP:
+            return AlertKind.BUMP, kitchen_actions.bump(ticket, action.item_id)
+        return AlertKind.RECALL, kitchen_actions.recall(ticket, action.item_id)
+    except kitchen_actions.KitchenRefusal as refusal:
+        raise ActionRefused(refusal.status, str(refusal)) from None

@@ -91,11 +91,17 @@ class KitchenRail:
         if rid is None:
             return
         if kind == AlertKind.KITCHEN_START:
+            arrived = p.get("started_on") != "approach"
             self.tickets[rid] = {
                 **_card(alert),
-                "fired_at": None if p.get("held") else alert.created_at.isoformat(),
+                "table": p.get("table"),
+                "arrived": arrived,
+                "fired_at": alert.created_at.isoformat() if arrived or not p.get("held") else None,
                 "bumped_at": None,
+                "done": [],
                 "allergens_acknowledged": not p.get("allergies"),
+                "allergens_acknowledged_by": None,
+                "allergens_acknowledged_at": None,
             }
             return
         if kind == AlertKind.ERASED:
@@ -105,18 +111,42 @@ class KitchenRail:
         if ticket is None:
             return
         if kind == AlertKind.KITCHEN_FIRE:
+            named = p.get("items")
+            fired = fire(ticket["held"], named if isinstance(named, list) else [])
             ticket.update(
-                items=[*ticket["items"], *ticket["held"]], held=[], fired_at=alert.created_at.isoformat()
+                items=[*ticket["items"], *fired], held=[i for i in ticket["held"] if i not in fired]
             )
+            if not p.get("by_hand"):  # the party arrived
+                ticket.update(arrived=True, fired_at=alert.created_at.isoformat())
         elif kind == AlertKind.BUMP:
-            ticket["bumped_at"] = alert.created_at.isoformat()
+            if p.get("item_id") is not None:
+                ticket["done"] = [*ticket["done"], p["item_id"]]
+            else:
+                ticket["bumped_at"] = alert.created_at.isoformat()
         elif kind == AlertKind.RECALL:
-            ticket["bumped_at"] = None
+            if p.get("item_id") is not None:
+                ticket["done"] = [i for i in ticket["done"] if i != p["item_id"]]
+            else:
+                ticket["bumped_at"] = None
         elif kind == AlertKind.ALLERGEN_ACK:
-            ticket["allergens_acknowledged"] = True
+            ticket.update(
+                allergens_acknowledged=True,
+                allergens_acknowledged_by=p.get("by"),
+                allergens_acknowledged_at=alert.created_at.isoformat(),
+            )
+        elif kind in (AlertKind.SEAT, AlertKind.UNDO):  # the host seated the party (or took it back)
+            ticket["table"] = p.get("table")
 
     def ordered(self) -> list[Card]:
         return sorted(self.tickets.values(), key=lambda t: t["seq"])
+
+
+def fire(held: list[Card], fired: list[Card]) -> list[Card]:
+    """The held dishes a kitchen_fire names, by id; all of them for a ticket from before dishes had ids."""
+    ids = [i.get("id") for i in fired]
+    if any(i is None for i in ids):
+        return list(held)
+    return [i for i in held if i.get("id") in ids]
 
 
 def fold_host(alerts: Iterable[AlertRead]) -> HostBoard:

@@ -43,7 +43,7 @@ log = logging.getLogger("maitre.privacy")
 ERASED_FIRST, ERASED_LAST = "Erased", "Guest"
 REDACTED = "Guest"  # what a card shows where an erased guest's name was
 _PERSONAL_TEXT = ("pronunciation", "occasion", "notes", "suggestion", "offer")
-_PERSONAL_LISTS = ("allergies", "dietary", "tags", "favourites")
+_PERSONAL_LISTS = ("allergies", "dietary", "tags", "favourites", "allergen_warnings")
 _LOCATION = ("distance_m", "eta_s", "confidence")
 
 

@@ -6,10 +6,10 @@ import statistics
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from maitre.hospitality.party import earlier_visits
-from maitre.models import Alert, AlertKind, Reservation, ReservationStatus, Venue, row_id
+from maitre.models import Alert, AlertKind, Reservation, ReservationStatus, ScreenRole, Venue, row_id
 
 CAME = (
     ReservationStatus.PARTIALLY_ARRIVED,
@@ -74,7 +74,12 @@ def venue_figures(session: Session, venue: Venue, start: datetime, end: datetime
     kinds = (AlertKind.GREET, AlertKind.SEAT, AlertKind.KITCHEN_START)
     for alert in session.exec(
         select(Alert)
-        .where(col(Alert.reservation_id).in_(ids), col(Alert.kind).in_(kinds))
+        .where(
+            col(Alert.reservation_id).in_(ids),
+            col(Alert.kind).in_(kinds),
+            # The host's seat, not the copy that puts the table on the kitchen's ticket.
+            or_(col(Alert.role) == ScreenRole.HOST, col(Alert.kind) == AlertKind.KITCHEN_START),
+        )
         .order_by(col(Alert.seq))
     ):
         key = (int(alert.reservation_id or 0), alert.kind)

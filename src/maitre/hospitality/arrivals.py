@@ -14,7 +14,8 @@ from sqlmodel import Session, col, or_, select
 from maitre.alerts.store import append_alert, find_alert, to_read
 from maitre.db import insert_new, session_scope, table_of
 from maitre.guests.personalization import TagRules, greet_extras
-from maitre.hospitality.party import Party, booking_name, display_name, earlier_visits, load_party
+from maitre.hospitality.party import Party, display_name, earlier_visits, load_party
+from maitre.hospitality.tickets import HELD_COURSES, fires_on_arrival, ticket_body
 from maitre.models import (
     OPEN_STATUSES,
     Alert,
@@ -270,7 +271,10 @@ class Arrivals:
         if items and guest.consent_kitchen:
             started = find_alert(session, venue, f"kitchen:{rid}")
             if started is None:
-                ticket = self._ticket(session, reservation, items, [], "arrival", event.at, party)
+                # Starters (and dishes of no course) fire now; mains and desserts wait for a cook's tap.
+                now = [i for i in items if fires_on_arrival(i)]
+                later = [i for i in items if not fires_on_arrival(i)]
+                ticket = self._ticket(session, reservation, now, later, "arrival", event.at, party)
                 issued.append(
                     append_alert(
                         session,
@@ -283,9 +287,13 @@ class Arrivals:
                     )
                 )
             elif started.payload.get("held"):
+                # The party is here: what was held for them fires, but for courses a cook fires.
+                held = started.payload["held"]
                 fire: dict[str, object] = {
                     "reservation_id": rid,
-                    "items": started.payload["held"],
+                    "items": [i for i in held if isinstance(i, dict) and i.get("course") not in HELD_COURSES]
+                    if isinstance(held, list)
+                    else [],
                     "at": event.at,
                 }
                 issued.append(
@@ -334,28 +342,8 @@ class Arrivals:
         party: Party | None = None,
     ) -> dict[str, object]:
         party = party or load_party(session, reservation)
-        booker = party.members[0].guest if party.members else None
-        return {
-            "reservation_id": reservation.id,
-            "party": booking_name(booker) if booker else f"#{reservation.id}",
-            "party_size": reservation.party_size,
-            "items": [_item(i) for i in fire],
-            "held": [_item(i) for i in hold],
-            "started_on": started_on,
-            "allergies": party.allergies(kitchen=True),
-            "dietary": party.dietary(kitchen=True),
-            "at": at,
-        }
+        return ticket_body(session, reservation, fire, hold, started_on, at, party)
 
 
 def _items(session: Session, reservation_id: int) -> list[PreOrderItem]:
     return list(session.exec(_PRE_ORDER, params={"reservation_id": reservation_id}))
-
-
-def _item(item: PreOrderItem) -> dict[str, object]:
-    return {
-        "name": item.name,
-        "quantity": item.quantity,
-        "prep_minutes": item.prep_minutes,
-        "modifiers": list(item.modifiers),
-    }

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Response
 from sqlmodel import select
 
 from maitre.alerts.actions import ActionRefused, StaffAction, perform
+from maitre.alerts.kitchen_actions import echo_table
 from maitre.alerts.store import to_read
 from maitre.api.deps import ServiceDep, StaffDep, require_screen
 from maitre.db import session_scope
@@ -38,7 +39,10 @@ async def act(
                 raise ActionRefused(404, f"no venue {slug!r}")
             alert, new = perform(session, venue, action)
             outcome.append((to_read(alert, slug), new))
-        return [outcome[0][0]] if new else []
+            # A seat or its undo also puts the table on (or takes it off) the party's kitchen ticket.
+            table = echo_table(session, venue, alert) if new else None
+            echoed = [to_read(table, slug)] if table is not None else []
+        return [outcome[0][0], *echoed] if new else []
 
     try:
         await service.hub.record(write)

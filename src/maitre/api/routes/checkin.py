@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 from sqlmodel import Session, col, func, select
 
 from maitre.alerts.store import find_alert, to_read
@@ -29,6 +29,7 @@ from maitre.db import session_scope
 from maitre.guests import consent
 from maitre.guests.erasure import erase_guest
 from maitre.guests.ratelimit import RateLimiter
+from maitre.hospitality.menu_check import ordered_allergen_warnings
 from maitre.hospitality.party import display_name
 from maitre.models import (
     RESERVATION_CODE_ALPHABET,
@@ -43,6 +44,7 @@ from maitre.models import (
     Reservation,
     ReservationStatus,
     Venue,
+    check_quantity,
     row_id,
 )
 from maitre.security.tokens import GuestClaims, InvalidToken, TokenSigner
@@ -158,10 +160,18 @@ class LinkBand(BaseModel):
     label: str = Field(min_length=1, max_length=32, description="the code printed on the band")
 
 
+GUEST_MAX_PORTIONS = 20  # of one dish from a phone; more is a typo or a party the venue should hear of
+
+
 class Order(BaseModel):
     menu_item_id: int
-    quantity: int = Field(default=1, ge=1, le=20)
+    quantity: int = Field(default=1, description=f"1 to {GUEST_MAX_PORTIONS}")
     modifiers: list[Tag] = Field(default_factory=list, max_length=10)
+
+    @field_validator("quantity")
+    @classmethod
+    def _sane_quantity(cls, quantity: int) -> int:
+        return check_quantity(quantity, GUEST_MAX_PORTIONS)
 
 
 def normalise_label(label: str) -> str:
@@ -193,6 +203,10 @@ def read_me(claims: GuestDep, session: SessionDep) -> dict[str, object]:
         "bands": [{"label": b.label or "(no code)"} for b in bands],
         "items": [PreOrderItemRead.model_validate(i).model_dump() for i in items],
         "can_preorder": _can_preorder(session, reservation, venue),
+        # The guest's own allergies against what they ordered (their own words: no consent needed).
+        "allergen_warnings": ordered_allergen_warnings(
+            session, reservation.venue_id, prefs.allergies, [i.name for i in items]
+        ),
         "status_line": status_line(reservation, guest, prefs, bool(bands), bool(items)),
     }
 
@@ -318,6 +332,7 @@ def order(body: Order, claims: GuestDep, session: SessionDep) -> PreOrderItem:
         prep_minutes=dish.prep_minutes,
         modifiers=list(body.modifiers),
         price_cents=dish.price_cents,
+        course=dish.course,
     )
     session.add(item)
     session.flush()

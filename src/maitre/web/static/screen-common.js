@@ -119,6 +119,26 @@ window.Maitre = (function () {
       osc.stop(t + 0.4);
     });
   }
+  // Something has gone wrong (a kitchen ticket went late): three low beeps, unlike the chime.
+  let alarms = 0;
+  function alarm() {
+    alarms += 1;
+    document.body.dataset.alarms = String(alarms);  // tests read this: the alarm fired
+    if (!prefs.sound || !audio || audio.state !== "running") return;
+    [0, 1, 2].forEach(function (i) {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      const t = audio.currentTime + i * 0.3;
+      osc.type = "square";
+      osc.frequency.value = 440;
+      gain.gain.setValueAtTime(0.0001, t);
+      gain.gain.exponentialRampToValueAtTime(0.25, t + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.22);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(t);
+      osc.stop(t + 0.25);
+    });
+  }
   let flashes = 0;
   function announce() {
     chime();
@@ -249,5 +269,5 @@ window.Maitre = (function () {
   }
 
   return { el: el, button: button, act: act, say: say, announce: announce, start: start,
-           serverNow: serverNow, clock: clock };
+           serverNow: serverNow, clock: clock, alarm: alarm };
 })();
