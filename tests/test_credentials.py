@@ -284,3 +284,21 @@ def test_the_gateways_listener_holds_a_bounded_number_of_connections(tmp_path: P
             s.close()
         proc.terminate()
         proc.wait(5)
+
+
+def test_a_gateway_that_cannot_reach_a_tls_broker_says_which_file_to_check(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from maitre.gateway.spool import Spool
+    from maitre.gateway.uplink import Uplink
+
+    address = BrokerAddress.parse(f"mqtts://gw.bistro.door:pw@127.0.0.1:{free_port()}")  # nobody there
+    uplink = Uplink("bistro", "door", address, Spool(), lambda: b"{}", lambda payload: None)
+    with caplog.at_level("WARNING", logger="maitre.gateway"):
+        uplink.start()
+        deadline = time.monotonic() + 5
+        while "cannot connect" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+        uplink.stop(b"{}", drain_timeout=0)
+
+    assert f"cannot connect to {address.url()}, retrying; is MAITRE_MQTT_CA_FILE" in caplog.text
