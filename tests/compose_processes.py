@@ -151,6 +151,7 @@ class ComposeStack:
         self.ports: dict[tuple[str, int], int] = {}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.logs: dict[str, Path] = {}
+        self.startup_seconds = 0.0  # from `up` until every health check has passed
         self.images = {
             s.get("image", "").split(":")[0]: dockerfile_image(ROOT / s["build"]["dockerfile"])
             for s in self.services.values()
@@ -251,6 +252,7 @@ class ComposeStack:
 
     def up(self) -> None:
         """Start every service in order, waiting on each dependency's condition as compose does."""
+        started = time.monotonic()
         (self.workdir / "bin").mkdir(exist_ok=True)
         for program, script in HOST_PROGRAMS.items():
             (self.workdir / "bin" / program).write_text(f"#!/bin/sh\n{script}\n")
@@ -263,6 +265,7 @@ class ComposeStack:
         for service, spec in self.services.items():  # what nothing waited on must get healthy too
             if "healthcheck" in spec and (service in self.procs or service in STAND_INS):
                 self.wait_healthy(service)
+        self.startup_seconds = time.monotonic() - started
 
     def start(self, service: str) -> None:
         self._mount(service)
