@@ -302,3 +302,35 @@ def test_a_gateway_that_cannot_reach_a_tls_broker_says_which_file_to_check(
         uplink.stop(b"{}", drain_timeout=0)
 
     assert f"cannot connect to {address.url()}, retrying; is MAITRE_MQTT_CA_FILE" in caplog.text
+
+
+def test_one_broker_for_several_venues_keeps_each_gateway_to_its_own_venue(tmp_path: Path) -> None:
+    port, service_port = free_port(), free_port()
+    out = tmp_path / "creds"
+    args = ["gateways", "credentials", "--venue", "bistro", "--venue", "cafe", "--out", str(out)]
+    args += ["--broker", f"mqtt://127.0.0.1:{port}", "--service-port", str(service_port)]
+    args += ["--broker-dir", str(out / BROKER_SUBDIR)]
+    assert cli.main([*args, "--gateway", "door"]) == 2  # whose door?
+    assert cli.main([*args, "--gateway", "bistro/door", "--gateway", "cafe/door"]) == 0
+    proc = run_broker(out, tmp_path)
+    peers: list[Peer] = []
+    try:
+        wait_for_port(port)
+        wait_for_port(service_port)
+        service = Peer(url_in(out / env_file(None)))
+        cafe_door = Peer(url_in(out / env_file("door", "cafe")))
+        peers += [service, cafe_door]
+        assert service.wait_connect() and cafe_door.wait_connect()
+        service.subscribe("maitre/+/+/gw/+/sightings")
+        cafe_door.publish(wire.sightings_topic("bistro", "door"))  # the other venue's door
+        cafe_door.publish(wire.sightings_topic("cafe", "door"))
+        deadline = time.monotonic() + 5
+        while not service.received and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)
+        assert service.received == [wire.sightings_topic("cafe", "door")]
+    finally:
+        for peer in peers:
+            peer.close()
+        proc.terminate()
+        proc.wait(5)

@@ -20,9 +20,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--broker-dir), OUT/service.env and OUT/gateway-<name>.env (MAITRE_MQTT_URL each), and, for "
         "mqtts://, a private CA (OUT/ca.key stays here; OUT/ca.crt goes to every client).",
     )
-    creds.add_argument("--venue", required=True)
+    creds.add_argument(
+        "--venue", action="append", required=True, help="a venue slug (repeatable: one broker for several)"
+    )
     creds.add_argument("--out", required=True, type=Path, help="directory to write into")
-    creds.add_argument("--gateway", action="append", default=[], help="a gateway name (repeatable)")
+    creds.add_argument(
+        "--gateway",
+        action="append",
+        default=[],
+        help="a gateway name, VENUE/NAME with several venues (repeatable)",
+    )
     creds.add_argument(
         "--broker",
         default="mqtts://127.0.0.1:8883",
@@ -62,15 +69,33 @@ def _credentials(args: argparse.Namespace) -> int:
     from maitre import wire
     from maitre.security.credentials import BrokerLayout, write
 
-    if not wire.is_valid_name(args.venue):
-        raise ValueError(f"invalid venue name {args.venue!r}: use 1-64 of A-Z a-z 0-9 _ -")
-    names: list[str] = args.gateway or _registered_gateways(args.venue)
-    if not names:
-        raise ValueError(f"venue {args.venue!r} has no gateways registered; name them with --gateway")
+    venues: list[str] = list(dict.fromkeys(args.venue))
+    for venue in venues:
+        if not wire.is_valid_name(venue):
+            raise ValueError(f"invalid venue name {venue!r}: use 1-64 of A-Z a-z 0-9 _ -")
+    gateways = _named_gateways(venues, args.gateway) if args.gateway else {}
+    for venue in venues:
+        gateways[venue] = gateways.get(venue) or _registered_gateways(venue)
+        if not gateways[venue]:
+            raise ValueError(f"venue {venue!r} has no gateways registered; name them with --gateway")
     layout = BrokerLayout(args.broker, args.service_port, args.broker_dir, tuple(args.host))
-    for path in write(args.out, args.venue, names, layout, force=args.force):
+    for path in write(args.out, gateways, layout, force=args.force):
         print(f"wrote {path}")
     return 0
+
+
+def _named_gateways(venues: list[str], named: list[str]) -> dict[str, list[str]]:
+    """--gateway values by venue: a bare NAME with one venue, VENUE/NAME with any."""
+    gateways: dict[str, list[str]] = {}
+    for value in named:
+        venue, _, name = value.rpartition("/")
+        if not venue and len(venues) > 1:
+            raise ValueError(f"--gateway {value!r}: with several venues, say whose: VENUE/{value}")
+        venue = venue or venues[0]
+        if venue not in venues:
+            raise ValueError(f"--gateway {value!r}: {venue!r} is not one of the --venue values")
+        gateways.setdefault(venue, []).append(name)
+    return gateways
 
 
 def _registered_gateways(venue: str) -> list[str]:

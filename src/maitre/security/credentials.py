@@ -1,4 +1,4 @@
-"""MQTT credentials for a venue's gateways: Mosquitto's password files and ACL, one secret per gateway.
+"""MQTT credentials for venues' gateways: Mosquitto's password files and ACL, one secret per gateway.
 
 Each gateway gets a user `gw.<venue>.<gateway>` (names cannot contain a dot, so this cannot
 collide) allowed to publish only under its own topics and to read only its own config; the
@@ -13,7 +13,7 @@ import base64
 import hashlib
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -38,15 +38,23 @@ class Credential:
     username: str
     password: str
     gateway: str | None  # None for the venue service and the health check
+    venue: str | None = None  # the gateway's
+
+
+# Venue slug -> its gateways' names.
+Gateways = Mapping[str, Sequence[str]]
 
 
 def gateway_username(venue: str, gateway: str) -> str:
     return f"gw.{venue}.{gateway}"
 
 
-def env_file(gateway: str | None) -> str:
-    """The file holding a gateway's (or, for None, the service's) MAITRE_MQTT_URL."""
-    return "service.env" if gateway is None else f"gateway-{gateway}.env"
+def env_file(gateway: str | None, venue: str | None = None) -> str:
+    """The file holding a gateway's (or, for None, the service's) MAITRE_MQTT_URL; the venue is
+    named in it when one broker serves several."""
+    if gateway is None:
+        return "service.env"
+    return f"gateway-{gateway}.env" if venue is None else f"gateway-{venue}-{gateway}.env"
 
 
 def mosquitto_hash(password: str, rounds: int = PBKDF2_ROUNDS, salt: bytes | None = None) -> str:
@@ -56,19 +64,24 @@ def mosquitto_hash(password: str, rounds: int = PBKDF2_ROUNDS, salt: bytes | Non
     return f"$7${rounds}${base64.b64encode(salt).decode()}${base64.b64encode(key).decode()}"
 
 
-def issue(venue: str, gateways: Sequence[str]) -> list[Credential]:
-    """Fresh random passwords for the service and each gateway (names checked as topic levels)."""
-    for name in (venue, *gateways):
-        if not wire.is_valid_name(name):
-            raise ValueError(f"invalid venue or gateway name {name!r}: use 1-64 of A-Z a-z 0-9 _ -")
-    if len(set(gateways)) != len(gateways):
-        raise ValueError("a gateway is named twice")
+def issue(gateways: Gateways) -> list[Credential]:
+    """Fresh random passwords for the service and each venue's gateways (names checked as topic levels)."""
+    if not gateways:
+        raise ValueError("no venue given")
+    for venue, names in gateways.items():
+        for name in (venue, *names):
+            if not wire.is_valid_name(name):
+                raise ValueError(f"invalid venue or gateway name {name!r}: use 1-64 of A-Z a-z 0-9 _ -")
+        if len(set(names)) != len(names):
+            raise ValueError(f"a gateway of {venue} is named twice")
     made = [
         Credential(SERVICE_USER, secrets.token_urlsafe(PASSWORD_BYTES), None),
         Credential(HEALTH_USER, secrets.token_urlsafe(PASSWORD_BYTES), None),
     ]
     made += [
-        Credential(gateway_username(venue, g), secrets.token_urlsafe(PASSWORD_BYTES), g) for g in gateways
+        Credential(gateway_username(venue, g), secrets.token_urlsafe(PASSWORD_BYTES), g, venue)
+        for venue, names in gateways.items()
+        for g in names
     ]
     return made
 
@@ -77,26 +90,31 @@ def passwd_text(credentials: Sequence[Credential]) -> str:
     return "".join(f"{c.username}:{mosquitto_hash(c.password)}\n" for c in credentials)
 
 
-def acl_text(venue: str, credentials: Sequence[Credential]) -> str:
+def acl_text(venues: Sequence[str], credentials: Sequence[Credential]) -> str:
     """The ACL: what each user may publish (write) and subscribe to (read); nothing else."""
-    root = f"{wire.TOPIC_ROOT}/{venue}/gw"
     lines = [
-        f"# Maître: MQTT authority for venue {venue} (maitre gateways credentials). Mosquitto denies",
-        "# whatever is not granted here. A gateway writes only its own topics, reads only its config.",
+        f"# Maître: MQTT authority for {', '.join(venues)} (maitre gateways credentials). Mosquitto",
+        "# denies whatever is not granted here. A gateway writes only its own topics, reads only its config.",
         "",
         f"user {SERVICE_USER}",
-        f"topic read maitre/+/{venue}/gw/#",  # every version, so unknown ones are seen and counted
-        f"topic write {root}/+/config",
-        # Several service instances share committed alerts and directory changes through the broker.
-        f"topic readwrite {wire.TOPIC_ROOT}/{venue}/alerts",
-        f"topic readwrite {wire.DIRECTORY_TOPIC}",
+    ]
+    for venue in venues:
+        lines += [
+            f"topic read maitre/+/{venue}/gw/#",  # every version, so unknown ones are seen and counted
+            f"topic write {wire.TOPIC_ROOT}/{venue}/gw/+/config",
+            # Several service instances share committed alerts through the broker.
+            f"topic readwrite {wire.TOPIC_ROOT}/{venue}/alerts",
+        ]
+    lines += [
+        f"topic readwrite {wire.DIRECTORY_TOPIC}",  # and directory changes
         "",
         f"user {HEALTH_USER}",
         "topic read $SYS/#",  # broker counters only: no venue's topic
     ]
     for c in credentials:
-        if c.gateway is None:
+        if c.gateway is None or c.venue is None:
             continue
+        venue = c.venue
         lines += [
             "",
             f"user {c.username}",
@@ -119,9 +137,7 @@ class BrokerLayout:
     hosts: tuple[str, ...] = ()  # more names the broker's certificate must carry
 
 
-def write(
-    out: Path, venue: str, gateways: Sequence[str], layout: BrokerLayout, force: bool = False
-) -> list[Path]:
+def write(out: Path, gateways: Gateways, layout: BrokerLayout, force: bool = False) -> list[Path]:
     """Write the broker's files to `out/mosquitto/` and each client's `<name>.env` (MAITRE_MQTT_URL) to `out`.
 
     With an `mqtts://` broker URL, also a private CA (`ca.key`, `ca.crt`, kept when already there,
@@ -139,14 +155,17 @@ def write(
     broker = out / BROKER_SUBDIR
     if (broker / conf.PASSWD_FILE).exists() and not force:
         raise FileExistsError(f"{broker / conf.PASSWD_FILE} exists; --force replaces every password in it")
-    credentials = issue(venue, gateways)
+    credentials = issue(gateways)
+    venues = list(gateways)
     service = [c for c in credentials if c.username == SERVICE_USER]
     listeners = conf.Listeners(address.port, layout.service_port, address.tls)
     files: dict[Path, str | bytes] = {
-        broker / conf.CONF_FILE: conf.conf_text(layout.broker_dir, listeners, len(gateways)),
+        broker / conf.CONF_FILE: conf.conf_text(
+            layout.broker_dir, listeners, sum(len(names) for names in gateways.values())
+        ),
         broker / conf.PASSWD_FILE: passwd_text([c for c in credentials if c.username != SERVICE_USER]),
         broker / conf.SERVICE_PASSWD_FILE: passwd_text(service),
-        broker / conf.ACL_FILE: acl_text(venue, credentials),
+        broker / conf.ACL_FILE: acl_text(venues, credentials),
     }
     scheme = "mqtts" if address.tls else "mqtt"
     for c in credentials:
@@ -155,9 +174,10 @@ def write(
             files[broker / conf.HEALTH_PASSWORD_FILE] = c.password + "\n"
             continue
         port = layout.service_port if c.gateway is None else address.port
-        files[out / env_file(c.gateway)] = f"MAITRE_MQTT_URL={scheme}://{secret}@{address.host}:{port}\n"
+        name = env_file(c.gateway, c.venue if len(venues) > 1 else None)
+        files[out / name] = f"MAITRE_MQTT_URL={scheme}://{secret}@{address.host}:{port}\n"
     if address.tls:
-        ca = _certificate_authority(out, venue)
+        ca = _certificate_authority(out, ", ".join(venues))
         server = make_server_cert(ca, [address.host, *layout.hosts])
         files[broker / conf.SERVER_CERT] = server.cert_pem
         files[broker / conf.SERVER_KEY] = server.key_pem
@@ -169,12 +189,12 @@ def write(
     return written
 
 
-def _certificate_authority(out: Path, venue: str) -> KeyPair:
+def _certificate_authority(out: Path, name: str) -> KeyPair:
     """The CA in `out`, made (key private, certificate public: every client needs it) if not there."""
     cert, key = out / conf.CA_CERT, out / CA_KEY
     if cert.exists() and key.exists():
         return KeyPair(cert.read_bytes(), key.read_bytes())
-    ca = make_ca(venue)
+    ca = make_ca(name)
     out.mkdir(parents=True, exist_ok=True)
     _write_private(key, ca.key_pem)
     _write_private(cert, ca.cert_pem)
