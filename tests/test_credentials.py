@@ -129,6 +129,7 @@ def secured_broker(tmp_path: Path) -> Any:
         proc.wait(5)
 
 
+@pytest.mark.e2e  # secured_broker starts Mosquitto (through run_broker)
 def test_each_gateway_publishes_only_its_own_topics_and_reads_only_its_own_config(
     secured_broker: tuple[Path, int],
 ) -> None:
@@ -177,6 +178,7 @@ def test_each_gateway_publishes_only_its_own_topics_and_reads_only_its_own_confi
         door.close()
 
 
+@pytest.mark.e2e  # secured_broker starts Mosquitto (through run_broker)
 def test_wrong_or_missing_credentials_cannot_connect(secured_broker: tuple[Path, int]) -> None:
     out, port = secured_broker
     door_url = url_in(out / env_file("door"))
