@@ -71,18 +71,18 @@ def _stack() -> Iterator[ComposeStack]:
         "MAITRE_SECRET_KEY": secrets.token_urlsafe(32),
         "MAITRE_DEMO_VENUE": "bistro",
     }
-    command = compose_credentials_command()  # as the compose file's header tells the operator
-    written = subprocess.run(
-        [str(BIN / command[0]), *command[1:]],
-        cwd=workdir,
-        env=os_environ_without_settings(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert written.returncode == 0, written.stderr
     compose = ComposeStack(workdir, env, database_url)
     try:
+        command = compose_credentials_command()  # as the compose file's header tells the operator
+        written = subprocess.run(
+            [str(BIN / command[0]), *command[1:]],
+            cwd=workdir,
+            env=os_environ_without_settings(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert written.returncode == 0, written.stderr
         compose.up()
         yield compose
     finally:
