@@ -36,6 +36,8 @@ GOOD = ["run", "--venue", "bistro", "--gateway", "door", "--mqtt-url", "mqtt://1
         (["--spool", "/proc/maitre/spool.sqlite3"], "--spool"),
         (["--simulate", "--gateway", "kitchen"], "--gateway"),
         (["--passive", "--active"], "not allowed with argument"),
+        (["--mqtt-ca-file", "/etc/hostname"], "--mqtt-ca-file is for mqtts://"),
+        (["--mqtt-url", "mqtts://127.0.0.1:1", "--mqtt-ca-file", "/nonexistent/ca.crt"], "--mqtt-ca-file"),
     ],
 )
 def test_a_bad_argument_is_refused_with_exit_2_naming_it(

@@ -52,6 +52,13 @@ def main(argv: list[str] | None = None) -> int:
         help="mqtt://[user:pass@]host[:port] or mqtts://… (env MAITRE_MQTT_URL); "
         "with --simulate and none given, an embedded broker",
     )
+    run.add_argument(
+        "--mqtt-ca-file",
+        type=Path,
+        default=os.environ.get("MAITRE_MQTT_CA_FILE"),
+        help="for mqtts://: the private CA's certificate (ca.crt from `maitre gateways credentials`) "
+        "to trust instead of the system's (env MAITRE_MQTT_CA_FILE)",
+    )
     run.add_argument("--adapter", help="Bluetooth adapter, e.g. hci0 (default: the system's default)")
     run.add_argument(
         "--interval", type=float, default=DEFAULT_INTERVAL, help="batch window, seconds (default 0.5)"
@@ -168,6 +175,12 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             broker = BrokerAddress.parse(args.mqtt_url)
         except ValueError as exc:
             parser.error(f"--mqtt-url: {exc}")
+        if args.mqtt_ca_file is not None:
+            if not broker.tls:
+                parser.error("--mqtt-ca-file is for mqtts:// URLs only")
+            if not Path(args.mqtt_ca_file).is_file():
+                parser.error(f"--mqtt-ca-file {args.mqtt_ca_file}: no such file")
+            broker = dataclasses.replace(broker, ca_file=str(args.mqtt_ca_file))
     elif not args.simulate:
         parser.error("--mqtt-url (or MAITRE_MQTT_URL) is required")
 

@@ -67,6 +67,7 @@ class Uplink:
             retain=True,
         )
         self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
 
@@ -163,6 +164,12 @@ class Uplink:
         if self._config_result is not None:
             client.publish(self._config_result_topic, self._config_result, qos=wire.QOS, retain=True)
         self.connected = True
+
+    def _on_connect_fail(self, client: paho.Client, userdata: object) -> None:
+        # No answer at all: the broker is down or unreachable, or (mqtts://) its certificate is
+        # not one this gateway trusts, which paho does not tell apart.
+        hint = "; is MAITRE_MQTT_CA_FILE the broker's CA (ca.crt)?" if self.broker.tls else ""
+        self._warn.warning("connect_failed", "cannot connect to %s, retrying%s", self.broker.url(), hint)
 
     def _on_disconnect(
         self,

@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from maitre.db import make_engine
     from maitre.mqtt import BrokerAddress
     from maitre.presence.calibration import CalibrationError
+    from maitre.runtime.service import with_tls_files
 
     settings = load_settings()
     if settings is None:
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     )
     engine = make_engine(settings.database_url)
     try:
-        broker = BrokerAddress.parse(url)
+        broker = with_tls_files(BrokerAddress.parse(url), settings)  # the service's CA, for mqtts://
         result = calibrate(engine, broker, args.venue, args.band, args.stand_seconds)
     except KeyboardInterrupt:
         print("\nmaitre: calibration abandoned; nothing saved", file=sys.stderr)

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from maitre.config import EMBEDDED
     from maitre.mqtt import BrokerAddress
     from maitre.runtime.preflight import StartupRefused, check_broker, check_venue_claims, open_database
-    from maitre.runtime.service import settle_heap
+    from maitre.runtime.service import settle_heap, with_tls_files
 
     broker = None
     try:
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
                 address = BrokerAddress.parse(settings.mqtt_url)
             except ValueError as exc:
                 raise StartupRefused(f"MAITRE_MQTT_URL: {exc}") from exc
-            check_broker(address)
+            check_broker(with_tls_files(address, settings))  # the CA the service will trust, too
     except StartupRefused as exc:
         print(f"maitre: not starting: {exc}", file=sys.stderr)
         return 1

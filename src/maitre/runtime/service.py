@@ -63,14 +63,7 @@ class VenueService:
     def __init__(self, settings: Settings, engine: Engine, broker: BrokerAddress | None) -> None:
         self.settings = settings
         self.engine = engine
-        if broker is not None and broker.tls:
-            broker = dataclasses.replace(
-                broker,
-                ca_file=_path(settings.mqtt_ca_file),
-                cert_file=_path(settings.mqtt_cert_file),
-                key_file=_path(settings.mqtt_key_file),
-            )
-        self.broker = broker
+        self.broker = with_tls_files(broker, settings) if broker is not None else None
         self.directory = Directory()
         # The child that predicts reads the plan from the database this service uses.
         self.plan_jobs = PlanJobs(engine.url.render_as_string(hide_password=False))
@@ -361,6 +354,18 @@ class VenueService:
                     session.add(row)
         except OperationalError as exc:
             log.warning("could not record status of gateway %s/%s: %s", venue, gateway, exc)
+
+
+def with_tls_files(broker: BrokerAddress, settings: Settings) -> BrokerAddress:
+    """For mqtts://, the address with the CA and client certificate the settings name."""
+    if not broker.tls:
+        return broker
+    return dataclasses.replace(
+        broker,
+        ca_file=_path(settings.mqtt_ca_file),
+        cert_file=_path(settings.mqtt_cert_file),
+        key_file=_path(settings.mqtt_key_file),
+    )
 
 
 def _path(path: Path | None) -> str | None:
