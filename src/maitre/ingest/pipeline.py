@@ -110,9 +110,10 @@ class Ingest:
             if wire.is_packed(payload):
                 columns: packed.PackedBatch | None = packed.decode(payload)
                 batch: wire.SightingBatch | wire.PackedHeader = columns.header  # type: ignore[union-attr]
+                bad_sightings = 0
             else:
                 columns = None
-                batch = wire.decode_batch(payload)
+                batch, bad_sightings = wire.decode_batch_keeping_good(payload)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             return self._drop(Drop.MALFORMED, topic, str(exc)[:200])
         if batch.venue != parts.venue or batch.gateway != parts.gateway:
@@ -131,6 +132,8 @@ class Ingest:
             return self._drop(refused, topic, f"boot {batch.boot[:16]} seq {batch.seq}", level=level)
 
         stats.batches += 1
+        if bad_sightings:
+            stats.dropped_sightings[Drop.MALFORMED_SIGHTING] += bad_sightings
         gateway = (batch.venue, batch.gateway)
         stats.batches_by_gateway[gateway] += 1
         stats.last_seen[gateway] = now
