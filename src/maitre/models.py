@@ -193,6 +193,9 @@ class GuestBase(SQLModel):
 
 class Guest(GuestBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    # The venue whose staff registered the guest: with the venues the guest booked at, the only
+    # ones whose staff may see the guest (api/guest_scope.py). None for guests made before.
+    venue_id: int | None = Field(default=None, foreign_key="venue.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     erased_at: datetime | None = Field(default=None, description="set when the guest erased their data")
 
@@ -440,3 +443,12 @@ class StaffAccount(SQLModel, table=True):
     password_hash: str = Field(max_length=256, description="Argon2id, salted (maitre.security.staff)")
     disabled: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class TokenRevocation(SQLModel, table=True):
+    """A staff token refused before it expires: one token (`key` is its id), or every token of a
+    venue issued before `revoked_at` (`key` is `venue:<slug>`). Kept until `expires_at`."""
+
+    key: str = Field(primary_key=True, max_length=80)
+    revoked_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True, description="after this no token it names is valid anyway")
