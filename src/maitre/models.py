@@ -236,11 +236,26 @@ class RotatingIdentity(SQLModel):
 
 
 class BandCreate(BandBase, RotatingIdentity):
+    """A band to register. Without an identity key and without `static`, the service makes the
+    band a rotating identity and returns it once, to program into the band."""
+
+    advertiser_id: AdvertiserIdText | None = Field(  # type: ignore[assignment]
+        default=None, description="as on the wire, e.g. band:0a1b…; made up for a new rotating band if none"
+    )
+    static: bool = Field(
+        default=False,
+        description="the band (or beacon) advertises this fixed id: anyone who records it can replay it",
+    )
+
     @model_validator(mode="after")
     def _rotation_complete(self) -> BandCreate:
         parts = (self.identity_key, self.rotation_exponent, self.eid_epoch)
         if any(p is not None for p in parts) and not all(p is not None for p in parts):
             raise ValueError("a rotating band needs identity_key, rotation_exponent and eid_epoch together")
+        if self.static and self.identity_key is not None:
+            raise ValueError("a static band has no identity key")
+        if self.static and self.advertiser_id is None:
+            raise ValueError("a static band needs the advertiser_id it advertises")
         return self
 
 
@@ -256,6 +271,14 @@ class Band(BandBase, RotatingIdentity, table=True):
 class BandRead(BandBase):
     id: int
     rotating: bool = False
+
+
+class BandProvisioned(BandRead):
+    """A band the service made a rotating identity for: the only answer that carries its secret."""
+
+    identity_key: str | None = None
+    rotation_exponent: int | None = None
+    eid_epoch: datetime | None = None
 
 
 # -- reservations ----------------------------------------------------------------------------

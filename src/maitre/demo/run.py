@@ -60,8 +60,9 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
     scene = Scene(air, seed=7)
     names = []
     for i, guest in enumerate(DEMO_GUESTS):
-        # Every other guest wears a band with rotating ids (a new one every 16 s, to watch it).
-        band = scene.new_band(rotation_exponent=4 if i % 2 else None)
+        # Every guest's band advertises rotating ids (a new one every 16 s, to watch it): a fixed
+        # id could be recorded on the street and replayed (issue 26).
+        band = scene.new_band(rotation_exponent=4)
         # Reservations spread around now: everyone arrives within the matching window.
         seed_guest(engine, venue_id, guest, band, timedelta(minutes=5 * i - 10))
         scene.guest_arrives(

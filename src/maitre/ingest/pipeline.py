@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from maitre import wire
-from maitre.identity.resolver import EidResolver
+from maitre.identity.resolver import EidResolver, Refused
 from maitre.ingest import packed
 from maitre.ingest.budget import (
     BURST_BYTES,
@@ -256,7 +256,7 @@ class Ingest:
                 untracked += 1
             elif band is Drop.UNRESOLVED_EID:
                 unresolved += 1
-            else:
+            elif band is not Drop.REPLAYED_EID:
                 kept.append(i)
                 kept_ids.append(band)
         return kept, kept_ids, untracked, unresolved
@@ -270,6 +270,9 @@ class Ingest:
         band = self.resolver.resolve(ident, now)
         if band is None:
             return Drop.UNRESOLVED_EID
+        if band is Refused.REPLAYED:
+            self.stats.dropped_sightings[Drop.REPLAYED_EID] += 1  # counted here: rare, and no hot path
+            return Drop.REPLAYED_EID
         return band if band in self.tracked_bands else Drop.UNTRACKED_BAND
 
     def _count(
@@ -300,7 +303,7 @@ class Ingest:
                 untracked += 1
             elif band is Drop.UNRESOLVED_EID:
                 unresolved += 1
-            else:
+            elif band is not Drop.REPLAYED_EID:
                 kept.append(s if band == s.id else msgspec.structs.replace(s, id=band))
         return kept, untracked, unresolved
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +16,7 @@ from maitre.guests import consent
 from maitre.models import (
     Band,
     BandCreate,
+    BandProvisioned,
     BandRead,
     Guest,
     GuestBase,
@@ -37,6 +41,20 @@ class StaffPreferences(BaseModel):
     dietary: list[str] | None = None
     occasion: str | None = None
     notes: str | None = None
+
+
+# A new id every 2^10 s (17 min): a listener cannot follow a band from one visit to the next, and
+# the resolver does one AES computation per band every 17 minutes.
+DEFAULT_ROTATION_EXPONENT = 10
+
+
+def new_rotating_identity() -> dict[str, object]:
+    """A fresh Eddystone-EID identity for a band: a random key, the default period, counting from now."""
+    return {
+        "identity_key": secrets.token_hex(16),
+        "rotation_exponent": DEFAULT_ROTATION_EXPONENT,
+        "eid_epoch": datetime.now(UTC),
+    }
 
 
 def _consents(body: GuestBase) -> consent.Consents:
@@ -111,11 +129,20 @@ def read_preferences(guest_id: int, session: SessionDep, claims: ManagerDep) -> 
     )
 
 
-@router.post("/bands", response_model=BandRead, status_code=201)
-def create_band(body: BandCreate, session: SessionDep, service: ServiceDep, claims: ManagerDep) -> Band:
+@router.post("/bands", response_model=BandProvisioned, response_model_exclude_none=True, status_code=201)
+def create_band(
+    body: BandCreate, session: SessionDep, service: ServiceDep, claims: ManagerDep
+) -> BandProvisioned:
+    """Register a band. Rotating by default: without an identity key (and without `static`), the
+    service makes one and answers it this once, for programming the band; it is never read back."""
     if body.guest_id is not None:
         guest_of_token(session, claims, body.guest_id)
-    band = Band.model_validate(body)
+    made = body.identity_key is None and not body.static
+    identity = new_rotating_identity() if made else {}
+    fields = body.model_dump(exclude={"static"}) | identity
+    if fields["advertiser_id"] is None:
+        fields["advertiser_id"] = f"band:{secrets.token_hex(8)}"
+    band = Band.model_validate(fields)
     session.add(band)
     try:
         session.flush()
@@ -123,7 +150,10 @@ def create_band(body: BandCreate, session: SessionDep, service: ServiceDep, clai
         raise HTTPException(409, f"band {body.advertiser_id!r} is already registered") from exc
     if band.guest_id is not None:
         service.directory.refresh_bands_of(session, band.guest_id)
-    return band
+    answer = BandProvisioned.model_validate(band, update={"rotating": band.rotating})
+    if not made:  # a key the caller gave is not echoed back
+        answer.identity_key = answer.rotation_exponent = answer.eid_epoch = None
+    return answer
 
 
 @router.get("/bands", response_model=list[BandRead])
