@@ -12,6 +12,7 @@ from typing import cast
 import uvicorn
 
 from maitre.api.app import create_app
+from maitre.api.hardening import server_options
 from maitre.api.screen_socket import PER_MESSAGE_DEFLATE, ScreenSocketProtocol
 from maitre.broker import start_embedded_broker
 from maitre.cli.calibration_walk import save_sigma
@@ -85,6 +86,7 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
             lifespan="on",
             ws=ScreenSocketProtocol,
             ws_per_message_deflate=PER_MESSAGE_DEFLATE,
+            **server_options(settings.trusted_proxies),
         )
     )
     agents = [GatewayAgent(layout.venue, g.name, address) for g in layout.gateways]
