@@ -119,7 +119,7 @@ def test_maitre_token_revoke_refuses_a_token_from_the_next_request(
 
 def test_staff_tokens_live_at_most_a_day() -> None:
     signer = TokenSigner(b"k" * 32)
-    with pytest.raises(ValueError, match="at most 24 hours"):
+    with pytest.raises(ValueError, match="lasts at most 24 hours"):
         signer.issue("bistro", StaffRole.MANAGER, hours=744)
     # A token signed for 744 h before this limit existed is refused now.
     month = TokenSigner(b"k" * 32, max_hours=744).issue("bistro", StaffRole.MANAGER, hours=744)

@@ -58,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     if args.venue is None or args.role is None:
         print("maitre: token needs --venue and --role (or `maitre token revoke`)", file=sys.stderr)
         return 2
+    if not args.hours > 0:
+        print("maitre: --hours must be more than 0", file=sys.stderr)
+        return 2
     signer = _signer()
     if signer is None:
         return 2
