@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from maitre import cli
 from maitre.api.hardening import CONTENT_SECURITY_POLICY
+from maitre.security.revocation import RevocationList
 from maitre.security.tokens import StaffRole, TokenSigner
 from tests.conftest import live_service
 from tests.factories import open_screen, seed_venue
@@ -110,11 +111,10 @@ def test_maitre_token_revoke_refuses_a_token_from_the_next_request(
     token = TokenSigner(secret.encode()).issue("bistro", StaffRole.HOST)
     assert cli.main(["token", "revoke", "--token", token]) == 0
     assert "refused from now on" in capsys.readouterr().out
-    from maitre.db import session_scope
-    from maitre.security.revocation import is_revoked
-
-    with session_scope(engine) as session:
-        assert is_revoked(session, TokenSigner(secret.encode()).verify(token))
+    signer = TokenSigner(secret.encode())
+    revocations = RevocationList(engine)  # as a running service reads it
+    assert revocations.revoked(signer.verify(token))
+    assert not revocations.revoked(signer.verify(signer.issue("bistro", StaffRole.HOST)))
 
 
 def test_staff_tokens_live_at_most_a_day() -> None:
@@ -152,3 +152,19 @@ async def test_readiness_says_not_ready_when_the_schema_is_not_this_versions(eng
         ready = await anyone.get("/readyz")
     assert ready.status_code == 503
     assert "run `maitre db upgrade`" in ready.json()["database"]
+
+
+def test_the_revocation_list_read_last_stands_while_the_database_is_away(engine: Engine) -> None:
+    from maitre.db import make_engine, session_scope
+    from maitre.security.revocation import revoke_token
+
+    signer = TokenSigner(b"k" * 32)
+    lost = signer.verify(signer.issue("bistro", StaffRole.HOST))
+    with session_scope(engine) as session:
+        revoke_token(session, lost)
+    revocations = RevocationList(engine)
+    assert revocations.revoked(lost)
+    revocations.engine = make_engine("sqlite:////nonexistent/dir/maitre.db")  # the database is gone
+    revocations.invalidate()
+    assert revocations.revoked(lost)  # still refused: the last list read stands
+    assert not revocations.revoked(signer.verify(signer.issue("bistro", StaffRole.HOST)))

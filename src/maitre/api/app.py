@@ -38,6 +38,7 @@ from maitre.guests.ratelimit import PublicLimits, RateLimiter
 from maitre.mqtt import BrokerAddress
 from maitre.observability.metrics import service_registry
 from maitre.runtime.service import VenueService
+from maitre.security.revocation import RevocationList
 from maitre.security.tokens import signer_for
 
 # Swagger UI and ReDoc, served by the service itself: FastAPI's own /docs loads them from a CDN, and
@@ -81,6 +82,7 @@ def create_app(settings: Settings, broker: BrokerAddress | None, engine: Engine 
     app.state.service = service
     app.state.signer = signer_for(settings.signing_key(), settings.staff_token_max_hours)
     app.state.screen_sockets = ConnectionCap(settings.screens_per_address)
+    app.state.revocations = RevocationList(service.engine)
     app.state.metrics_registry = service_registry(service)  # what /metrics exposes (routes/system.py)
     app.state.login_limiter = RateLimiter(settings.login_burst, settings.login_per_minute)
     app.state.public_limits = PublicLimits(

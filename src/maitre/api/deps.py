@@ -17,7 +17,7 @@ from maitre.guests.ratelimit import (
 )
 from maitre.models import Reservation, Venue
 from maitre.runtime.service import VenueService
-from maitre.security.revocation import is_revoked
+from maitre.security.revocation import RevocationList
 from maitre.security.tokens import InvalidToken, StaffClaims, StaffRole, TokenSigner
 
 
@@ -86,9 +86,9 @@ def staff_claims(
         claims = signer.verify(credentials.credentials)
     except InvalidToken as exc:
         raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
-    with session_scope(request.app.state.service.engine) as session:
-        if is_revoked(session, claims):
-            raise HTTPException(401, "token revoked", headers={"WWW-Authenticate": "Bearer"})
+    revocations: RevocationList = request.app.state.revocations
+    if revocations.revoked(claims):
+        raise HTTPException(401, "token revoked", headers={"WWW-Authenticate": "Bearer"})
     return claims
 
 

@@ -23,7 +23,6 @@ from collections import OrderedDict
 from typing import Any, NamedTuple
 
 from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
-from sqlalchemy.engine import Engine
 from starlette.websockets import WebSocketState
 from websockets.frames import Frame, Opcode
 
@@ -36,7 +35,7 @@ from maitre.config import Settings
 from maitre.db import session_scope
 from maitre.models import AlertRead, ScreenRole
 from maitre.runtime.service import VenueService
-from maitre.security.revocation import is_revoked
+from maitre.security.revocation import RevocationList
 from maitre.security.tokens import InvalidToken, StaffClaims, TokenSigner
 
 log = logging.getLogger("maitre.screens")
@@ -107,11 +106,6 @@ async def screen_feed(websocket: WebSocket, slug: str, role: str) -> None:
         sockets.close(address)
 
 
-def _revoked(engine: Engine, claims: StaffClaims) -> bool:
-    with session_scope(engine) as session:
-        return is_revoked(session, claims)
-
-
 async def _hello(websocket: WebSocket, signer: TokenSigner, slug: str, role: str) -> tuple[ScreenRole, int]:
     try:
         screen = ScreenRole(role)
@@ -131,7 +125,8 @@ async def _hello(websocket: WebSocket, signer: TokenSigner, slug: str, role: str
         claims: StaffClaims = signer.verify(msg["token"])
     except InvalidToken as exc:
         raise ScreenClosed(CLOSE_UNAUTHORISED, str(exc)) from None
-    if await asyncio.to_thread(_revoked, websocket.app.state.service.engine, claims):
+    revocations: RevocationList = websocket.app.state.revocations
+    if await asyncio.to_thread(revocations.revoked, claims):
         raise ScreenClosed(CLOSE_UNAUTHORISED, "token revoked")
     if claims.venue != slug:
         raise ScreenClosed(CLOSE_FORBIDDEN, "the token is for another venue")

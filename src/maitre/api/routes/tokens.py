@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, model_validator
 
 from maitre.api.deps import SessionDep, VenueManagerDep
-from maitre.security.revocation import revoke_token, revoke_venue
+from maitre.security.revocation import RevocationList, revoke_token, revoke_venue
 from maitre.security.tokens import InvalidToken, TokenSigner
 
 router = APIRouter(prefix="/api/venues", tags=["staff"])
@@ -36,9 +36,13 @@ def revoke(
 ) -> Revoked:
     """Refuse a token of this venue (a lost tablet's), or all of them, from the next request on."""
     signer: TokenSigner = request.app.state.signer
+    revocations: RevocationList = request.app.state.revocations
     if body.all:
         # The manager's own token goes too: sign in again to carry on.
-        return Revoked(revoked="venue", at=revoke_venue(session, slug, signer.max_hours))
+        at = revoke_venue(session, slug, signer.max_hours)
+        session.commit()  # before the list is read again
+        revocations.invalidate()
+        return Revoked(revoked="venue", at=at)
     assert body.token is not None
     try:
         target = signer.verify(body.token)
@@ -50,4 +54,6 @@ def revoke(
         revoke_token(session, target)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
+    session.commit()
+    revocations.invalidate()
     return Revoked(revoked="token")
