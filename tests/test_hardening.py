@@ -168,3 +168,12 @@ def test_the_revocation_list_read_last_stands_while_the_database_is_away(engine:
     revocations.invalidate()
     assert revocations.revoked(lost)  # still refused: the last list read stands
     assert not revocations.revoked(signer.verify(signer.issue("bistro", StaffRole.HOST)))
+
+
+async def test_a_client_still_sending_a_large_body_reads_the_413(engine: Engine) -> None:
+    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as anyone:
+        started = time.perf_counter()
+        r = await anyone.post("/api/login", content=b'{"username": "' + b"a" * (20 * BIG) + b'"}')
+        took = time.perf_counter() - started
+    assert r.status_code == 413 and "larger than this service accepts" in r.json()["detail"]
+    assert took < 5.0  # thrown away as it arrives, never parsed (it was parsed, ~1 s per 50 MB)

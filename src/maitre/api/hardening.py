@@ -25,6 +25,19 @@ _HEADERS = (
 )
 
 
+# A body over the limit is read and thrown away, never parsed or kept, before the 413 goes out,
+# so that a client still sending reads the answer instead of a reset connection; past this much
+# the connection is closed instead (read nothing more from a client that sends that much).
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
+
+
+async def _discard_body(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
+
 class BodyTooLarge(HTTPException):
     """The request body ran past the limit while it was being read (FastAPI answers it as a 413)."""
 
@@ -50,6 +63,8 @@ class Hardening:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_body:
+            if declared <= DRAIN_LIMIT_BYTES:
+                await _discard_body(receive)
             await self._refuse(scope, send)
             return
         https = scope.get("scheme") == "https"
