@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from maitre import wire
 from maitre.identity.eid import compute_eid
 from maitre.identity.resolver import CLOCK_PPM, EidResolver, RotatingBand
 from maitre.ingest.pipeline import Ingest
 from maitre.ingest.stats import Drop
+from maitre.ingest.tracked import TrackedBands
 from maitre.presence import PresenceEngine
 from tests.factories import batch
 
@@ -30,16 +33,18 @@ class Venue:
         self.ingest = Ingest(
             PresenceEngine({("bistro", "door"): "door", ("bistro", "street"): "approach"}),
             known_gateways={("bistro", "door"), ("bistro", "street")},
-            tracked_bands={BAND},
+            tracked_bands=TrackedBands([BAND]),
             clock=lambda: self.now,
             resolver=self.resolver,
+            rotating_ids={BAND},
         )
         self.seq = {"door": 0, "street": 0}
 
-    def hear(self, gateway: str, advertiser: str, rssi: float) -> list[str]:
+    def hear(self, gateway: str, advertiser: str, rssi: float, packed: bool = False) -> list[str]:
         self.resolver.refresh(self.now)  # as the service's housekeeping does every second
         self.seq[gateway] += 1
-        payload = wire.encode(batch(gateway, self.seq[gateway], [(advertiser, rssi)], t=self.now))
+        sent = batch(gateway, self.seq[gateway], [(advertiser, rssi)], t=self.now)
+        payload = wire.encode_packed(sent) if packed else wire.encode(sent)
         return [e.kind for e in self.ingest.handle(DOOR if gateway == "door" else STREET, payload)]
 
 
@@ -92,3 +97,21 @@ def test_a_band_unheard_for_weeks_is_replayable_only_as_far_as_its_crystal_can_d
     late = replay_for_a_day(venue, captured)
     assert late <= venue.resolver.slack + CLOCK_PPM * (START - EPOCH)
     assert venue.ingest.stats.dropped_sightings[Drop.REPLAYED_EID] > 50
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["json", "packed"])
+def test_a_rotating_bands_fixed_id_on_the_air_is_a_forgery_and_not_tracked(packed: bool) -> None:
+    """Its fixed id is never advertised: someone who learnt it (a label, a listing) cannot replay it."""
+    venue = Venue()
+    kinds: list[str] = []
+    for _ in range(60):
+        venue.now += 0.5
+        kinds += venue.hear("door", BAND, -45, packed=packed)
+    assert kinds == []
+    assert venue.ingest.stats.sightings == 0
+    assert venue.ingest.stats.dropped_sightings[Drop.UNTRACKED_BAND] == 60
+    for _ in range(60):  # the band itself, as it advertises, still walks its guest in
+        venue.now += 0.5
+        kinds += venue.hear("door", eid(venue.now), -50, packed=packed)
+    assert "arrived" in kinds
+

@@ -57,10 +57,13 @@ class Ingest:
         gateway_messages_per_second: float = MESSAGES_PER_SECOND,
         gateway_burst_bytes: int = BURST_BYTES,
         gateway_bytes_per_second: float = BYTES_PER_SECOND,
+        rotating_ids: set[str] | None = None,
     ) -> None:
         self.presence = presence
         self.known_gateways = known_gateways
         self.tracked_bands = tracked_bands
+        # Tracked bands that advertise rotating ids only: their fixed id on the air is a forgery.
+        self.rotating_ids: set[str] = rotating_ids if rotating_ids is not None else set()
         self.clock = clock
         self.max_payload_bytes = max_payload_bytes
         self.max_clock_skew = max_clock_skew
@@ -167,6 +170,9 @@ class Ingest:
         tracked = self.tracked_bands
         # The hot path: a set look-up and a range check per sighting, each pass in one comprehension.
         kept = [s for s in sightings if s.id in tracked]
+        if self.rotating_ids and kept:
+            rotating = self.rotating_ids
+            kept = [s for s in kept if s.id not in rotating]
         untracked = unresolved = 0
         if len(kept) != len(sightings):
             kept, untracked, unresolved = self._resolve(sightings, now)
@@ -224,10 +230,14 @@ class Ingest:
         version = getattr(self.tracked_bands, "version", None)
         if version is None or batch.others:
             return None, -1
-        index, tracked = self._tracked_keys, self.tracked_bands
+        index, tracked, rotating = self._tracked_keys, self.tracked_bands, self.rotating_ids
+
+        def heard_as_itself(band: str) -> bool:  # tracked, and not a rotating band's fixed id
+            return band in tracked and band not in rotating
+
         if version != self._tracked_version:
             self._tracked_version = version
-            still = [packed.band_id(key) in tracked for key in index.keys().tolist()]
+            still = [heard_as_itself(packed.band_id(key)) for key in index.keys().tolist()]
             index.retain(np.array(still, dtype=np.bool_))
         found, present = index.lookup(batch.key)
         if present == len(batch):
@@ -235,7 +245,7 @@ class Ingest:
         # Spelled out only for keys not yet seen tracked: new bands, and bands nobody tracks.
         missing = np.flatnonzero(found < 0)
         keys = batch.key[missing].tolist()
-        known = [packed.band_id(key) in tracked for key in keys]
+        known = [heard_as_itself(packed.band_id(key)) for key in keys]
         if any(known):
             seen = [key for key, ok in zip(keys, known, strict=True) if ok]
             index.add(np.array(seen, dtype=np.uint64), np.zeros(len(seen), dtype=np.intp))
@@ -264,7 +274,7 @@ class Ingest:
     def _tracked_band(self, ident: str, now: float) -> str | Drop:
         """The tracked band an advertiser id names (a rotating id resolved), or why there is none."""
         if ident in self.tracked_bands:
-            return ident
+            return Drop.UNTRACKED_BAND if ident in self.rotating_ids else ident
         if not ident.startswith("eid:"):
             return Drop.UNTRACKED_BAND
         band = self.resolver.resolve(ident, now)
