@@ -129,10 +129,10 @@ def read_preferences(guest_id: int, session: SessionDep, claims: ManagerDep) -> 
     )
 
 
-@router.post("/bands", response_model=BandProvisioned, response_model_exclude_none=True, status_code=201)
+@router.post("/bands", response_model=BandProvisioned | BandRead, status_code=201)
 def create_band(
     body: BandCreate, session: SessionDep, service: ServiceDep, claims: ManagerDep
-) -> BandProvisioned:
+) -> BandProvisioned | BandRead:
     """Register a band. Rotating by default: without an identity key (and without `static`), the
     service makes one and answers it this once, for programming the band; it is never read back."""
     if body.guest_id is not None:
@@ -150,10 +150,9 @@ def create_band(
         raise HTTPException(409, f"band {body.advertiser_id!r} is already registered") from exc
     if band.guest_id is not None:
         service.directory.refresh_bands_of(session, band.guest_id)
-    answer = BandProvisioned.model_validate(band, update={"rotating": band.rotating})
     if not made:  # a key the caller gave is not echoed back
-        answer.identity_key = answer.rotation_exponent = answer.eid_epoch = None
-    return answer
+        return BandRead.model_validate(band, update={"rotating": band.rotating})
+    return BandProvisioned.model_validate(band, update={"rotating": band.rotating})
 
 
 @router.get("/bands", response_model=list[BandRead])
