@@ -145,3 +145,16 @@ async def test_a_manager_still_books_and_bands_their_own_guests(engine: Engine) 
             "/api/bands", json={"advertiser_id": CAFE_BAND, "guest_id": sarah.guest_id}
         )
         assert made.status_code == 201 and banded.status_code == 201
+
+
+async def test_an_erased_guest_can_be_read_as_a_tombstone_but_not_written(engine: Engine) -> None:
+    async with live_service(engine, None) as live:
+        _, sarah = await bistro_guest(live)
+        gid = sarah.guest_id
+        async with live.client(venue="bistro") as bistro:
+            assert (await bistro.post(f"/api/venues/bistro/guests/{gid}/erase")).status_code == 200
+            body = {"first_name": "Sarah", "last_name": "Test", "consent_greeting": True}
+            rewritten = await bistro.put(f"/api/guests/{gid}", json=body)
+            tombstone = (await bistro.get(f"/api/guests/{gid}")).json()
+        assert rewritten.status_code == 404
+        assert tombstone["first_name"] != "Sarah" and tombstone["consent_greeting"] is False

@@ -38,10 +38,13 @@ def guest_of_venue(session: Session, venue: Venue, guest_id: int, erased: bool =
     return guest
 
 
-def guest_of_token(session: Session, claims: StaffClaims, guest_id: int) -> tuple[Venue, Guest]:
-    """The token's venue and the guest, if in that venue's scope; 404 otherwise."""
+def guest_of_token(
+    session: Session, claims: StaffClaims, guest_id: int, erased: bool = False
+) -> tuple[Venue, Guest]:
+    """The token's venue and the guest, if in that venue's scope (and not erased, unless `erased`:
+    the tombstone may be read, never written); 404 otherwise."""
     venue = venue_by_slug(session, claims.venue)
-    return venue, guest_of_venue(session, venue, guest_id, erased=True)
+    return venue, guest_of_venue(session, venue, guest_id, erased=erased)
 
 
 def log_read(session: Session, claims: StaffClaims, guest_id: int, what: str) -> None:

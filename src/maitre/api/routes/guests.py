@@ -80,7 +80,7 @@ def create_guest(body: GuestBase, session: SessionDep, claims: ManagerDep) -> Gu
 
 @router.get("/guests/{guest_id}", response_model=GuestRead)
 def read_guest(guest_id: int, session: SessionDep, claims: ManagerDep) -> Guest:
-    _, guest = guest_of_token(session, claims, guest_id)
+    _, guest = guest_of_token(session, claims, guest_id, erased=True)
     log_read(session, claims, guest_id, "guest")
     return guest
 
@@ -114,7 +114,7 @@ def set_preferences(
 
 @router.get("/guests/{guest_id}/preferences", response_model=StaffPreferences)
 def read_preferences(guest_id: int, session: SessionDep, claims: ManagerDep) -> StaffPreferences:
-    _, guest = guest_of_token(session, claims, guest_id)
+    _, guest = guest_of_token(session, claims, guest_id, erased=True)
     log_read(session, claims, guest_id, "preferences")
     prefs = session.get(Preference, guest_id) or Preference(guest_id=guest_id)
     health = guest.consent_allergies
@@ -160,7 +160,7 @@ def list_bands(session: SessionDep, claims: ManagerDep, guest_id: int | None = N
     """Bands of guests in the token's venue's scope (or of one of them), and bands not yet given out."""
     venue = venue_by_slug(session, claims.venue)
     if guest_id is not None:
-        guest_of_token(session, claims, guest_id)
+        guest_of_token(session, claims, guest_id, erased=True)
         query = select(Band).where(Band.guest_id == guest_id)
     else:
         scoped = select(Guest.id).where(in_scope(venue))
