@@ -65,3 +65,18 @@ async def test_a_stranger_with_the_code_cannot_lock_its_guest_out(engine: Engine
                 "/api/guest/session", json={"code": booking.code, "last_name": booking.last_name}
             )
         assert mine.status_code == 200  # ... and the guest, on their own phone, still checks in
+
+
+async def test_sign_in_tries_are_capped_per_address_whatever_forwarded_for_says(engine: Engine) -> None:
+    async with live_service(engine, None) as live, httpx.AsyncClient(base_url=live.base) as client:
+        statuses = []
+        for i in range(live.service.settings.login_burst + 3):
+            r = await client.post(
+                "/api/login",
+                json={"username": "margot", "password": "guess"},
+                headers={"X-Forwarded-For": f"198.51.100.{i + 1}"},
+            )
+            statuses.append(r.status_code)
+    burst = live.service.settings.login_burst
+    assert statuses[:burst] == [401] * burst
+    assert 429 in statuses[burst:]
