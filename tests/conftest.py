@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from maitre.api.app import create_app
+from maitre.api.hardening import server_options
 from maitre.api.screen_socket import PER_MESSAGE_DEFLATE, ScreenSocketProtocol
 from maitre.config import Settings
 from maitre.db import create_schema, make_engine
@@ -269,7 +270,8 @@ async def live_service(
 ) -> AsyncIterator[LiveService]:
     """The service on `port` (default: a free one); pass the same port and secret_key to restart it."""
     port = port or free_port()
-    app = create_app(make_settings(**settings), broker, engine=engine)
+    configured = make_settings(**settings)
+    app = create_app(configured, broker, engine=engine)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -279,6 +281,7 @@ async def live_service(
             lifespan="on",
             ws=ScreenSocketProtocol,
             ws_per_message_deflate=PER_MESSAGE_DEFLATE,
+            **server_options(configured.trusted_proxies),  # as `maitre serve` runs it
         )
     )
     task = asyncio.create_task(server.serve())

@@ -29,3 +29,6 @@ def test_the_demo_calibrates_its_venue_and_greets_the_first_guest(tmp_path: Path
     assert "Welcome, Sarah — party of 2" in out  # sets off 4 s in, at the stand ~15 s in
     assert "Lars" not in out.split("Ctrl-C to stop.")[1]  # never agreed to be recognised
     assert (tmp_path / "maitre-demo.db").exists()
+    # Its own signing key beside its database, for its owner only, and no warning of a random one.
+    assert (tmp_path / "maitre-demo.secret").stat().st_mode & 0o077 == 0
+    assert "MAITRE_SECRET_KEY is not set" not in run.stderr

@@ -36,4 +36,6 @@ async def test_figures_count_greetings_seat_times_kitchen_lead_and_repeat_visits
         async with live.client("host") as host:
             assert (await host.get("/api/venues/bistro/insights")).status_code == 403
         page = await staff.get("/screens/insights.html")
-        assert page.status_code == 200 and "/insights?days=" in page.text
+        script = await staff.get("/screens/insights.js")  # a file of its own: the CSP allows no inline one
+        assert page.status_code == 200 and '<script src="insights.js">' in page.text
+        assert script.status_code == 200 and "/insights?days=" in script.text

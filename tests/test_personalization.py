@@ -83,6 +83,8 @@ async def test_a_regular_is_greeted_with_their_usual_and_an_offer_only_with_mark
             ("Sarah", "3", "Duck confit")
         ]
         assert rows[0]["offer"] == "Happy birthday again: your next dessert is on us"
+        reads = (await staff.get("/api/venues/bistro/staff-reads")).json()
+        assert [r["what"] for r in reads].count("followups") == 1  # the export is a read of Sarah's data
         async with live.client("host") as host:
             assert (await host.get("/api/venues/bistro/followups.csv")).status_code == 403
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import time
+from datetime import datetime
 
 import paho.mqtt.publish as publish
 from sqlalchemy.engine import Engine
@@ -73,3 +74,47 @@ async def test_rotating_band_is_resolved_and_greeted(engine: Engine, broker: Bro
         assert greets == ["Aiko"]
         stats = (await client.get("/api/ingest/stats")).json()
         assert stats["dropped_sightings"]["unresolved_eid"] == 8  # the stranger, every batch
+
+
+async def test_a_band_registered_without_a_key_rotates_and_is_greeted(
+    engine: Engine, broker: BrokerAddress
+) -> None:
+    async with live_service(engine, broker) as live, live.client() as client:
+        venue_id = await seed_venue(client)
+        guest = (
+            await client.post(
+                "/api/guests", json={"first_name": "Ngozi", "last_name": "Okafor", "consent_greeting": True}
+            )
+        ).json()
+        made = await client.post("/api/bands", json={"guest_id": guest["id"], "label": "NGZ1"})
+        assert made.status_code == 201, made.text
+        band = made.json()
+        # Rotating by default; the secret comes back this once, to program the band, and never again.
+        assert band["rotating"] is True and band["advertiser_id"].startswith("band:")
+        key, exponent = bytes.fromhex(band["identity_key"]), band["rotation_exponent"]
+        epoch = datetime.fromisoformat(band["eid_epoch"]).timestamp()
+        listed = (await client.get("/api/bands", params={"guest_id": guest["id"]})).json()
+        assert "identity_key" not in listed[0]
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        reservation = {"venue_id": venue_id, "guest_id": guest["id"], "party_size": 2, "at": now}
+        assert (await client.post("/api/reservations", json=reservation)).status_code == 201
+
+        topic = wire.sightings_topic("bistro", "door")
+        host, _ = await open_screen(live.ws, live.token("host"), "host")
+        async with host:
+            for seq in range(8):
+                eid = "eid:" + compute_eid(key, exponent, int(time.time() - epoch)).hex()
+                payload = wire.encode(batch("door", seq, [(eid, -50)]))
+                await asyncio.to_thread(
+                    publish.single, topic, payload, qos=1, hostname=broker.host, port=broker.port
+                )
+                await asyncio.sleep(0.25)
+            greets = []
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(3):
+                    async for frame in host:
+                        msg = json.loads(frame)
+                        if msg["type"] == "alert" and msg["kind"] == "greet":
+                            greets.append(msg["payload"]["name"])
+                            break
+        assert greets == ["Ngozi"]

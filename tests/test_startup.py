@@ -12,12 +12,17 @@ from tests.conftest import MOSQUITTO, MosquittoProcess, free_port, missing
 
 # Imports, the database and one broker round trip: well under this even on a loaded machine.
 START_LIMIT_SECONDS = 60
+SECRET = "startup-test-secret-0123456789abcdef"
 
 
 def serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """Run `maitre serve` until it exits; one that starts anyway is killed, and the test fails."""
     full = {k: v for k, v in os.environ.items() if not k.startswith("MAITRE_")}
-    full |= {"MAITRE_HTTP_PORT": str(free_port()), "MAITRE_EMBEDDED_MQTT_PORT": str(free_port())} | env
+    full |= {
+        "MAITRE_HTTP_PORT": str(free_port()),
+        "MAITRE_EMBEDDED_MQTT_PORT": str(free_port()),
+        "MAITRE_SECRET_KEY": SECRET,
+    } | env
     return subprocess.run(
         [sys.executable, "-m", "maitre.cli", "serve"],
         env=full,
@@ -94,3 +99,36 @@ def test_broker_refusing_the_credentials_stops_the_start(tmp_path: Path) -> None
     assert result.returncode == 1
     assert "refused the connection" in result.stderr
     assert "MAITRE_MQTT_URL" in result.stderr
+
+
+def test_serve_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAITRE_")}
+    env |= {"MAITRE_DATABASE_URL": migrated_sqlite(tmp_path), "MAITRE_HTTP_PORT": str(free_port())}
+    result = subprocess.run(
+        [sys.executable, "-m", "maitre.cli", "serve"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=START_LIMIT_SECONDS,
+    )
+    assert result.returncode == 1
+    assert "MAITRE_SECRET_KEY (or MAITRE_SECRET_KEY_FILE) is not set" in result.stderr
+
+
+def test_serve_refuses_the_placeholder_secret_of_env_example(tmp_path: Path) -> None:
+    example = (Path(__file__).parent.parent / ".env.example").read_text()
+    placeholder = next(
+        line.split("=", 1)[1] for line in example.splitlines() if line.startswith("MAITRE_SECRET_KEY=")
+    )
+    result = serve(tmp_path, MAITRE_DATABASE_URL=migrated_sqlite(tmp_path), MAITRE_SECRET_KEY=placeholder)
+    assert result.returncode == 1
+    assert "placeholder" in result.stderr
+
+
+def test_serve_refuses_a_short_secret(tmp_path: Path) -> None:
+    result = serve(
+        tmp_path, MAITRE_DATABASE_URL=migrated_sqlite(tmp_path), MAITRE_SECRET_KEY="hunter2hunter2"
+    )
+    assert result.returncode == 1
+    assert "shorter than 32 characters" in result.stderr

@@ -162,8 +162,9 @@ class Settings(BaseSettings):
     # -- staff tokens and screens --
     secret_key: SecretStr | None = Field(
         default=None,
-        description="The key that signs staff and guest tokens (HMAC). Unset, and no "
-        "MAITRE_SECRET_KEY_FILE: a random key at each start, so every token dies with the process. "
+        description="The key that signs staff and guest tokens (HMAC): at least 32 random characters "
+        "(`python -c 'import secrets; print(secrets.token_urlsafe(32))'`). `maitre serve` refuses to "
+        "start without it (or MAITRE_SECRET_KEY_FILE), or with a placeholder such as `.env.example`'s. "
         "Set this or MAITRE_SECRET_KEY_FILE, not both.",
     )
     vip_visits: int = Field(
@@ -273,6 +274,31 @@ class Settings(BaseSettings):
         gt=0,
         description="`/readyz` and `/metrics` requests per minute that a client address earns back after "
         "its burst.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses (or networks, `10.0.0.0/8`) of reverse proxies whose `X-Forwarded-For` "
+        "and `X-Forwarded-Proto` are believed, as a JSON list. Empty (the default): no forwarded header "
+        "is believed from anyone, so every rate limit counts the connecting address.",
+    )
+    max_request_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="The largest request body, in bytes, any route accepts (default 1 MiB, far above "
+        "the largest venue layout); a larger one is refused with 413 before it is parsed.",
+    )
+    screens_per_address: int = Field(
+        default=32,
+        ge=1,
+        description="Screen websockets one client address may hold open at once (a venue's screens "
+        "often share its Wi-Fi's address); past it, a new one is closed with code 4429.",
+    )
+    staff_token_max_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 7,
+        description="The longest a staff token may last, in hours, whether made by `maitre token` or "
+        "by signing in; revoke one sooner with `maitre token revoke`.",
     )
     gateway_burst_messages: int = Field(
         default=BURST_MESSAGES,

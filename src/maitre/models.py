@@ -206,6 +206,9 @@ class GuestBase(SQLModel):
 
 class Guest(GuestBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    # The venue whose staff registered the guest: with the venues the guest booked at, the only
+    # ones whose staff may see the guest (api/guest_scope.py). None for guests made before.
+    venue_id: int | None = Field(default=None, foreign_key="venue.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     erased_at: datetime | None = Field(default=None, description="set when the guest erased their data")
 
@@ -246,11 +249,26 @@ class RotatingIdentity(SQLModel):
 
 
 class BandCreate(BandBase, RotatingIdentity):
+    """A band to register. Without an identity key and without `static`, the service makes the
+    band a rotating identity and returns it once, to program into the band."""
+
+    advertiser_id: AdvertiserIdText | None = Field(  # type: ignore[assignment]
+        default=None, description="as on the wire, e.g. band:0a1b…; made up for a new rotating band if none"
+    )
+    static: bool = Field(
+        default=False,
+        description="the band (or beacon) advertises this fixed id: anyone who records it can replay it",
+    )
+
     @model_validator(mode="after")
     def _rotation_complete(self) -> BandCreate:
         parts = (self.identity_key, self.rotation_exponent, self.eid_epoch)
         if any(p is not None for p in parts) and not all(p is not None for p in parts):
             raise ValueError("a rotating band needs identity_key, rotation_exponent and eid_epoch together")
+        if self.static and self.identity_key is not None:
+            raise ValueError("a static band has no identity key")
+        if self.static and self.advertiser_id is None:
+            raise ValueError("a static band needs the advertiser_id it advertises")
         return self
 
 
@@ -266,6 +284,14 @@ class Band(BandBase, RotatingIdentity, table=True):
 class BandRead(BandBase):
     id: int
     rotating: bool = False
+
+
+class BandProvisioned(BandRead):
+    """A band the service made a rotating identity for: the only answer that carries its secret."""
+
+    identity_key: str | None = None
+    rotation_exponent: int | None = None
+    eid_epoch: datetime | None = None
 
 
 # -- reservations ----------------------------------------------------------------------------
@@ -495,3 +521,12 @@ class StaffAccount(SQLModel, table=True):
     password_hash: str = Field(max_length=256, description="Argon2id, salted (maitre.security.staff)")
     disabled: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class TokenRevocation(SQLModel, table=True):
+    """A staff token refused before it expires: one token (`key` is its id), or every token of a
+    venue issued before `revoked_at` (`key` is `venue:<slug>`). Kept until `expires_at`."""
+
+    key: str = Field(primary_key=True, max_length=80)
+    revoked_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True, description="after this no token it names is valid anyway")

@@ -245,6 +245,55 @@ def decode_batch(payload: bytes) -> SightingBatch:
     return batch
 
 
+class _SalvagedBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """A batch whose fields are checked but whose sightings are left raw, to be checked one by one."""
+
+    v: Literal[1]
+    venue: Name
+    gateway: Name
+    boot: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    seq: Annotated[int, msgspec.Meta(ge=0)]
+    sent: UnixTime
+    window: Annotated[float, msgspec.Meta(gt=0, le=60)]
+    sightings: Annotated[list[msgspec.Raw], msgspec.Meta(max_length=MAX_SIGHTINGS_PER_BATCH)]
+
+
+_salvaged_decoder = msgspec.json.Decoder(_SalvagedBatch)
+_sighting_decoder = msgspec.json.Decoder(Sighting)
+
+
+def decode_batch_keeping_good(payload: bytes) -> tuple[SightingBatch, int]:
+    """A batch with its valid sightings, and how many sightings were invalid and left out.
+
+    One bad sighting (an id that does not parse, an impossible RSSI) must not lose the good ones
+    beside it; a batch whose own fields are bad still raises msgspec.ValidationError or DecodeError.
+    """
+    try:
+        return decode_batch(payload), 0
+    except msgspec.ValidationError:
+        pass  # perhaps only some sightings: check them one by one (the rare path)
+    raw = _decode(_salvaged_decoder, payload)
+    good: list[Sighting] = []
+    for item in raw.sightings:
+        try:
+            sighting = _decode(_sighting_decoder, item)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            continue
+        if _ID_RE.search(sighting.id):
+            good.append(sighting)
+    batch = SightingBatch(
+        v=raw.v,
+        venue=raw.venue,
+        gateway=raw.gateway,
+        boot=raw.boot,
+        seq=raw.seq,
+        sent=raw.sent,
+        window=raw.window,
+        sightings=good,
+    )
+    return batch, len(raw.sightings) - len(good)
+
+
 def check_ids(sightings: list[Sighting]) -> None:
     """Raise msgspec.ValidationError unless every sighting's id matches ADVERTISER_ID_PATTERN."""
     ids = [s.id for s in sightings]

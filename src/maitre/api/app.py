@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError
 
+from maitre.api.hardening import ConnectionCap, Hardening
 from maitre.api.routes import (
     actions,
     checkin,
@@ -27,6 +28,7 @@ from maitre.api.routes import (
     reservations,
     screens,
     system,
+    tokens,
     venues,
 )
 from maitre.config import Settings
@@ -36,6 +38,7 @@ from maitre.guests.ratelimit import PublicLimits, RateLimiter
 from maitre.mqtt import BrokerAddress
 from maitre.observability.metrics import service_registry
 from maitre.runtime.service import VenueService
+from maitre.security.revocation import RevocationList
 from maitre.security.tokens import signer_for
 
 # Swagger UI and ReDoc, served by the service itself: FastAPI's own /docs loads them from a CDN, and
@@ -48,7 +51,7 @@ DOCS_ASSETS_PACKAGE = "fastapi_offline"
 # tag, and both UIs set styles inline; ReDoc searches in a worker made from a blob.
 DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:"
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'"
 )
 
 
@@ -77,14 +80,16 @@ def create_app(settings: Settings, broker: BrokerAddress | None, engine: Engine 
         redoc_url=None,
     )
     app.state.service = service
-    app.state.signer = signer_for(settings.signing_key())
+    app.state.signer = signer_for(settings.signing_key(), settings.staff_token_max_hours)
+    app.state.screen_sockets = ConnectionCap(settings.screens_per_address)
+    app.state.revocations = RevocationList(service.engine)
     app.state.metrics_registry = service_registry(service)  # what /metrics exposes (routes/system.py)
     app.state.login_limiter = RateLimiter(settings.login_burst, settings.login_per_minute)
     app.state.public_limits = PublicLimits(
         settings.guest_burst, settings.guest_per_minute, settings.probe_burst, settings.probe_per_minute
     )
     app.state.checkin_limits = checkin.CheckinLimits(settings.checkin_burst, settings.checkin_per_minute)
-    for module in (venues, guests, reservations, parties, screens, actions, system, login):
+    for module in (venues, guests, reservations, parties, screens, actions, system, login, tokens):
         app.include_router(module.router)
     for module in (checkin, menu, privacy, insights):  # the guest side, and its staff views
         app.include_router(module.router)
@@ -95,6 +100,7 @@ def create_app(settings: Settings, broker: BrokerAddress | None, engine: Engine 
     app.mount("/screens", StaticFiles(directory=str(static), html=True), name="screens")
 
     _add_offline_docs(app)
+    app.add_middleware(Hardening, max_body=settings.max_request_bytes)
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:

@@ -17,6 +17,7 @@ from maitre.guests.ratelimit import (
 )
 from maitre.models import Reservation, Venue
 from maitre.runtime.service import VenueService
+from maitre.security.revocation import RevocationList
 from maitre.security.tokens import InvalidToken, StaffClaims, StaffRole, TokenSigner
 
 
@@ -82,9 +83,13 @@ def staff_claims(
         raise HTTPException(401, "a staff token is required", headers={"WWW-Authenticate": "Bearer"})
     signer: TokenSigner = request.app.state.signer
     try:
-        return signer.verify(credentials.credentials)
+        claims = signer.verify(credentials.credentials)
     except InvalidToken as exc:
         raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+    revocations: RevocationList = request.app.state.revocations
+    if revocations.revoked(claims):
+        raise HTTPException(401, "token revoked", headers={"WWW-Authenticate": "Bearer"})
+    return claims
 
 
 StaffDep = Annotated[StaffClaims, Depends(staff_claims)]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import sys
+from pathlib import Path
 
 from maitre.cli.settings import load_settings
 
 DEMO_DATABASE = "sqlite:///maitre-demo.db"  # fresh each run unless a database is named
+DEMO_KEY_FILE = "maitre-demo.secret"  # the demo's signing key, made once, beside its database
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,6 +35,9 @@ def run(args: argparse.Namespace) -> int:
     )
     if settings is None:
         return 2
+    if settings.signing_key() is None:
+        # Screens' links survive a restart of the demo: its own key, kept beside its database.
+        settings.secret_key_file = demo_secret(Path(DEMO_KEY_FILE))
     from maitre.demo.run import run_demo
 
     try:
@@ -42,3 +48,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"maitre: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def demo_secret(path: Path) -> Path:
+    """The demo's signing key file, made (readable by its owner only) if it does not exist yet."""
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32) + "\n")
+    return path
+

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from maitre.cli.settings import load_settings
+
+if TYPE_CHECKING:
+    from maitre.config import Settings
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,9 +22,14 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(http_port=args.port)
     if settings is None:
         return 2
+    refused = _secret_refusal(settings)
+    if refused:
+        print(f"maitre: not starting: {refused}", file=sys.stderr)
+        return 1
     import uvicorn
 
     from maitre.api.app import create_app
+    from maitre.api.hardening import server_options
     from maitre.api.screen_socket import PER_MESSAGE_DEFLATE, ScreenSocketProtocol
     from maitre.broker import start_embedded_broker
     from maitre.config import EMBEDDED
@@ -54,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
             ssl_keyfile=settings.http_ssl_keyfile,
             ws=ScreenSocketProtocol,
             ws_per_message_deflate=PER_MESSAGE_DEFLATE,
+            **server_options(settings.trusted_proxies),
             # JSON logs: uvicorn's loggers go through the root handler instead of their own format.
             log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
         )
@@ -66,3 +76,20 @@ def run(args: argparse.Namespace) -> int:
         if broker is not None:
             broker.stop()
     return 0
+
+
+def _secret_refusal(settings: Settings) -> str | None:
+    """Why the signing key will not do for a running service (every screen signed out at each
+    restart, or tokens anyone can forge), or None."""
+    from maitre.security.tokens import secret_problem
+
+    try:
+        problem = secret_problem(settings.signing_key())
+    except (OSError, ValueError) as exc:
+        return f"MAITRE_SECRET_KEY_FILE: {exc}"
+    if problem is None:
+        return None
+    return (
+        f"{problem}; set it to a long random value, e.g. "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(32))'` (docs/operate/security.md)"
+    )

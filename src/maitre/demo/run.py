@@ -12,6 +12,7 @@ from typing import cast
 import uvicorn
 
 from maitre.api.app import create_app
+from maitre.api.hardening import server_options
 from maitre.api.screen_socket import PER_MESSAGE_DEFLATE, ScreenSocketProtocol
 from maitre.broker import start_embedded_broker
 from maitre.cli.calibration_walk import save_calibration
@@ -60,8 +61,9 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
     scene = Scene(air, seed=7)
     names = []
     for i, guest in enumerate(DEMO_GUESTS):
-        # Every other guest wears a band with rotating ids (a new one every 16 s, to watch it).
-        band = scene.new_band(rotation_exponent=4 if i % 2 else None)
+        # Every guest's band advertises rotating ids (a new one every 16 s, to watch it): a fixed
+        # id could be recorded on the street and replayed (issue 26).
+        band = scene.new_band(rotation_exponent=4)
         # Reservations spread around now: everyone arrives within the matching window.
         seed_guest(engine, venue_id, guest, band, timedelta(minutes=5 * i - 10))
         scene.guest_arrives(
@@ -84,6 +86,7 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
             lifespan="on",
             ws=ScreenSocketProtocol,
             ws_per_message_deflate=PER_MESSAGE_DEFLATE,
+            **server_options(settings.trusted_proxies),
         )
     )
     agents = [GatewayAgent(layout.venue, g.name, address) for g in layout.gateways]

@@ -69,5 +69,6 @@ def history(session: Session, guest_id: int) -> list[ConsentEvent]:
 def untrack_band(directory: Directory, presence: PresenceEngine, advertiser_id: str) -> None:
     """Stop following one band at once (unlinked from its guest, or its guest erased)."""
     directory.tracked_bands.discard(advertiser_id)
+    directory.rotating_ids.discard(advertiser_id)
     directory.resolver.forget(advertiser_id)
     presence.forget_band(advertiser_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlmodel import Session, col, select
 
@@ -17,7 +18,14 @@ COLUMNS = ("first_name", "last_name", "email", "visit_at", "visits", "favourite"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def followups_csv(session: Session, venue: Venue, start: datetime, end: datetime, rules: TagRules) -> str:
+class Followups(NamedTuple):
+    csv: str
+    guest_ids: list[int]  # whose data the file holds, for the staff-read log
+
+
+def followups_csv(
+    session: Session, venue: Venue, start: datetime, end: datetime, rules: TagRules
+) -> Followups:
     """One row per guest who visited in [start, end) and consented to marketing; nobody else."""
     rows = session.exec(
         select(Reservation, Guest)
@@ -59,7 +67,7 @@ def followups_csv(session: Session, venue: Venue, start: datetime, end: datetime
                 )
             ]
         )
-    return out.getvalue()
+    return Followups(out.getvalue(), list(latest))
 
 
 def _cell(value: str) -> str:

@@ -31,6 +31,9 @@ class Directory:
         self.tracked_bands: set[str] = TrackedBands()
         # Only consenting guests' rotating bands are registered: nobody else's ids even resolve.
         self.resolver = EidResolver()
+        # The fixed ids of rotating bands: such a band never advertises it, so hearing one is a
+        # forgery by someone who learnt it (a label, a listing), and ingest refuses it.
+        self.rotating_ids: set[str] = set()
         # Told of each change made here (guest id, or None for everything), with the session that
         # made it: the service tells the other instances once that session commits.
         self.changed: Callable[[Session, int | None], None] | None = None
@@ -69,6 +72,7 @@ class Directory:
             current.add(band.advertiser_id)
         stale = self.tracked_bands - current
         self.tracked_bands -= stale
+        self.rotating_ids -= stale
         for advertiser_id in stale:
             self.resolver.forget(advertiser_id)
         if announce and self.changed is not None:
@@ -83,11 +87,16 @@ class Directory:
                 self._track(band)
             else:
                 self.tracked_bands.discard(band.advertiser_id)
+                self.rotating_ids.discard(band.advertiser_id)
                 self.resolver.forget(band.advertiser_id)
         if announce and self.changed is not None:
             self.changed(session, guest_id)
 
     def _track(self, band: Band) -> None:
+        if band.identity_key and band.rotation_exponent is not None and band.eid_epoch is not None:
+            self.rotating_ids.add(band.advertiser_id)  # before it is tracked: never a moment accepted
+        else:
+            self.rotating_ids.discard(band.advertiser_id)
         self.tracked_bands.add(band.advertiser_id)
         if band.identity_key and band.rotation_exponent is not None and band.eid_epoch is not None:
             rotating = RotatingBand(

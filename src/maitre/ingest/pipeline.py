@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from maitre import wire
-from maitre.identity.resolver import EidResolver
+from maitre.identity.resolver import EidResolver, Refused
 from maitre.ingest import packed
 from maitre.ingest.budget import (
     BURST_BYTES,
@@ -57,10 +57,13 @@ class Ingest:
         gateway_messages_per_second: float = MESSAGES_PER_SECOND,
         gateway_burst_bytes: int = BURST_BYTES,
         gateway_bytes_per_second: float = BYTES_PER_SECOND,
+        rotating_ids: set[str] | None = None,
     ) -> None:
         self.presence = presence
         self.known_gateways = known_gateways
         self.tracked_bands = tracked_bands
+        # Tracked bands that advertise rotating ids only: their fixed id on the air is a forgery.
+        self.rotating_ids: set[str] = rotating_ids if rotating_ids is not None else set()
         self.clock = clock
         self.max_payload_bytes = max_payload_bytes
         self.max_clock_skew = max_clock_skew
@@ -110,9 +113,10 @@ class Ingest:
             if wire.is_packed(payload):
                 columns: packed.PackedBatch | None = packed.decode(payload)
                 batch: wire.SightingBatch | wire.PackedHeader = columns.header  # type: ignore[union-attr]
+                bad_sightings = 0
             else:
                 columns = None
-                batch = wire.decode_batch(payload)
+                batch, bad_sightings = wire.decode_batch_keeping_good(payload)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             return self._drop(Drop.MALFORMED, topic, str(exc)[:200])
         if batch.venue != parts.venue or batch.gateway != parts.gateway:
@@ -131,6 +135,8 @@ class Ingest:
             return self._drop(refused, topic, f"boot {batch.boot[:16]} seq {batch.seq}", level=level)
 
         stats.batches += 1
+        if bad_sightings:
+            stats.dropped_sightings[Drop.MALFORMED_SIGHTING] += bad_sightings
         gateway = (batch.venue, batch.gateway)
         stats.batches_by_gateway[gateway] += 1
         stats.last_seen[gateway] = now
@@ -164,6 +170,9 @@ class Ingest:
         tracked = self.tracked_bands
         # The hot path: a set look-up and a range check per sighting, each pass in one comprehension.
         kept = [s for s in sightings if s.id in tracked]
+        if self.rotating_ids and kept:
+            rotating = self.rotating_ids
+            kept = [s for s in kept if s.id not in rotating]
         untracked = unresolved = 0
         if len(kept) != len(sightings):
             kept, untracked, unresolved = self._resolve(sightings, now)
@@ -221,10 +230,14 @@ class Ingest:
         version = getattr(self.tracked_bands, "version", None)
         if version is None or batch.others:
             return None, -1
-        index, tracked = self._tracked_keys, self.tracked_bands
+        index, tracked, rotating = self._tracked_keys, self.tracked_bands, self.rotating_ids
+
+        def heard_as_itself(band: str) -> bool:  # tracked, and not a rotating band's fixed id
+            return band in tracked and band not in rotating
+
         if version != self._tracked_version:
             self._tracked_version = version
-            still = [packed.band_id(key) in tracked for key in index.keys().tolist()]
+            still = [heard_as_itself(packed.band_id(key)) for key in index.keys().tolist()]
             index.retain(np.array(still, dtype=np.bool_))
         found, present = index.lookup(batch.key)
         if present == len(batch):
@@ -232,7 +245,7 @@ class Ingest:
         # Spelled out only for keys not yet seen tracked: new bands, and bands nobody tracks.
         missing = np.flatnonzero(found < 0)
         keys = batch.key[missing].tolist()
-        known = [packed.band_id(key) in tracked for key in keys]
+        known = [heard_as_itself(packed.band_id(key)) for key in keys]
         if any(known):
             seen = [key for key, ok in zip(keys, known, strict=True) if ok]
             index.add(np.array(seen, dtype=np.uint64), np.zeros(len(seen), dtype=np.intp))
@@ -253,7 +266,7 @@ class Ingest:
                 untracked += 1
             elif band is Drop.UNRESOLVED_EID:
                 unresolved += 1
-            else:
+            elif band is not Drop.REPLAYED_EID:
                 kept.append(i)
                 kept_ids.append(band)
         return kept, kept_ids, untracked, unresolved
@@ -261,12 +274,15 @@ class Ingest:
     def _tracked_band(self, ident: str, now: float) -> str | Drop:
         """The tracked band an advertiser id names (a rotating id resolved), or why there is none."""
         if ident in self.tracked_bands:
-            return ident
+            return Drop.UNTRACKED_BAND if ident in self.rotating_ids else ident
         if not ident.startswith("eid:"):
             return Drop.UNTRACKED_BAND
         band = self.resolver.resolve(ident, now)
         if band is None:
             return Drop.UNRESOLVED_EID
+        if band is Refused.REPLAYED:
+            self.stats.dropped_sightings[Drop.REPLAYED_EID] += 1  # counted here: rare, and no hot path
+            return Drop.REPLAYED_EID
         return band if band in self.tracked_bands else Drop.UNTRACKED_BAND
 
     def _count(
@@ -297,7 +313,7 @@ class Ingest:
                 untracked += 1
             elif band is Drop.UNRESOLVED_EID:
                 unresolved += 1
-            else:
+            elif band is not Drop.REPLAYED_EID:
                 kept.append(s if band == s.id else msgspec.structs.replace(s, id=band))
         return kept, untracked, unresolved
 

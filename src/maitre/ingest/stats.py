@@ -20,6 +20,11 @@ class Drop(StrEnum):
     CLOCK_SKEW = "clock_skew"  # sighting stamped too far from the service clock
     UNTRACKED_BAND = "untracked_band"  # unknown band, or its guest has not consented
     UNRESOLVED_EID = "unresolved_eid"  # a rotating id no consenting band advertises now
+    # A rotating id heard outside the window its band advertises it in: a replay, refused.
+    REPLAYED_EID = "replayed_eid"
+    # One sighting that does not fit the schema (an id that does not parse, an impossible RSSI):
+    # left out, and the valid sightings of its batch kept.
+    MALFORMED_SIGHTING = "malformed_sighting"
     OVERLOAD = "overload"  # the service could not keep up
     # Past the gateway's budget of messages or bytes (ingest/budget.py): refused before decoding,
     # so one gateway's flood costs little and does not starve the others.

@@ -82,6 +82,7 @@ class VenueService:
             self.presence,
             known_gateways=self.directory.gateways,
             tracked_bands=self.directory.tracked_bands,
+            rotating_ids=self.directory.rotating_ids,
             clock=time.time,
             max_payload_bytes=settings.max_payload_bytes,
             max_clock_skew=settings.max_clock_skew_seconds,

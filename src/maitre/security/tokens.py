@@ -27,6 +27,9 @@ TOKEN_VERSION = "mt1"  # noqa: S105 (a format tag, not a secret)
 GUEST_TOKEN_VERSION = "mg1"  # noqa: S105 (a format tag, not a secret)
 MAX_TOKEN_CHARS = 1024  # a real token is ~150; anything far longer is not worth decoding
 DEFAULT_TOKEN_HOURS = 12.0  # one service, with room for set-up and close
+# The longest a staff token may live (MAITRE_STAFF_TOKEN_MAX_HOURS): a day covers a double shift;
+# a token claiming more is refused, so tokens signed for weeks before this limit stop working too.
+MAX_TOKEN_HOURS = 24.0
 
 
 class StaffRole(StrEnum):
@@ -44,6 +47,8 @@ class StaffClaims:
     venue: str
     role: StaffRole
     expires: float
+    token_id: str | None = None  # what `maitre token revoke` names; None for tokens made before ids
+    issued: float = 0.0  # unix time; 0 for tokens made before it was recorded
 
     def may_open(self, venue: str, screen: str) -> bool:
         """May the holder see this venue's screen (`host` or `kitchen`)?"""
@@ -62,27 +67,42 @@ class GuestClaims:
 class TokenSigner:
     """Issues and verifies tokens with one key; the key never leaves this object."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_key", "max_hours")
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, max_hours: float = MAX_TOKEN_HOURS) -> None:
         if len(key) < 16:
             raise ValueError("the secret key must be at least 16 bytes")
         self._key = key
+        self.max_hours = max_hours
 
     def issue(self, venue: str, role: StaffRole, hours: float = DEFAULT_TOKEN_HOURS) -> str:
-        claims = {"venue": venue, "role": role.value, "exp": int(time.time() + hours * 3600)}
+        if hours > self.max_hours:
+            raise ValueError(f"a staff token lasts at most {self.max_hours:g} hours")
+        now = time.time()
+        claims = {
+            "venue": venue,
+            "role": role.value,
+            "exp": int(now + hours * 3600),
+            "iat": round(now, 3),
+            "jti": secrets.token_urlsafe(12),
+        }
         return self._seal(TOKEN_VERSION, claims)
 
     def verify(self, token: str, now: float | None = None) -> StaffClaims:
         claims = self._open(token, TOKEN_VERSION)
         try:
             venue, role, exp = claims["venue"], StaffRole(claims["role"]), claims["exp"]
+            token_id, issued = claims.get("jti"), claims.get("iat", 0.0)
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidToken("malformed token") from exc
         if not isinstance(venue, str) or not isinstance(exp, int | float):
             raise InvalidToken("malformed token")
+        if not isinstance(token_id, str | None) or not isinstance(issued, int | float):
+            raise InvalidToken("malformed token")
         _check_expiry(exp, now)
-        return StaffClaims(venue, role, float(exp))
+        if exp - (time.time() if now is None else now) > self.max_hours * 3600 + 60:
+            raise InvalidToken("token lasts longer than this service allows: get a new one")
+        return StaffClaims(venue, role, float(exp), token_id, float(issued))
 
     def issue_guest(self, reservation_id: int, guest_id: int, minutes: float) -> str:
         claims = {
@@ -139,15 +159,37 @@ def _check_expiry(exp: float, now: float | None) -> None:
         raise InvalidToken("token expired")
 
 
-def signer_for(secret: str | None) -> TokenSigner:
-    """A signer for the configured secret, or for a random one (tokens then die with the process)."""
+def signer_for(secret: str | None, max_hours: float = MAX_TOKEN_HOURS) -> TokenSigner:
+    """A signer for the configured secret, or for a random one (tokens then die with the process;
+    `maitre serve` refuses to start without a secret, so only tests and embedding code get here)."""
     if secret:
-        return TokenSigner(secret.encode())
+        return TokenSigner(secret.encode(), max_hours)
     log.warning(
         "MAITRE_SECRET_KEY is not set: signing screen tokens with a random key; "
         "they will not survive a restart"
     )
-    return TokenSigner(secrets.token_bytes(32))
+    return TokenSigner(secrets.token_bytes(32), max_hours)
+
+
+# Secrets that ship in this repository or its documentation, and the like: a service signing
+# with one accepts tokens anyone who read them can forge.
+PLACEHOLDER_SECRETS = frozenset(
+    {"change-me-to-something-long-and-random", "changeme", "change-me", "secret", "password"}
+)
+MIN_SECRET_CHARS = 32
+
+
+def secret_problem(secret: str | None) -> str | None:
+    """Why this secret must not sign tokens in production, or None if it may."""
+    if not secret:
+        return "MAITRE_SECRET_KEY (or MAITRE_SECRET_KEY_FILE) is not set"
+    if secret.strip().lower() in PLACEHOLDER_SECRETS or "change-me" in secret.lower():
+        return "MAITRE_SECRET_KEY is a placeholder (such as .env.example's): anyone can forge tokens with it"
+    if len(secret) < MIN_SECRET_CHARS:
+        return f"MAITRE_SECRET_KEY is shorter than {MIN_SECRET_CHARS} characters"
+    if len(set(secret)) < 8:
+        return "MAITRE_SECRET_KEY repeats too few characters to be random"
+    return None
 
 
 def _b64(data: bytes) -> str:

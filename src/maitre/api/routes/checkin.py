@@ -117,11 +117,14 @@ TOO_MANY_TRIES = "Too many tries. Wait a moment and try again."
 def open_session(body: Lookup, request: Request, session: SessionDep, service: ServiceDep) -> GuestSession:
     """Confirmation code + last name → a short-lived guest token for that reservation."""
     limits: CheckinLimits = request.app.state.checkin_limits
-    spend(limits.by_client, client_address(request), TOO_MANY_TRIES)
+    client = client_address(request)
+    spend(limits.by_client, client, TOO_MANY_TRIES)
     code = normalise_code(body.code)
     if not code or any(c not in RESERVATION_CODE_ALPHABET for c in code):
         raise HTTPException(404, NO_MATCH)
-    spend(limits.by_code, code, TOO_MANY_TRIES)
+    # Per code and address: a stranger who knows a code spends only their own tries on it, and
+    # cannot lock its guest out.
+    spend(limits.by_code, f"{client} {code}", TOO_MANY_TRIES)
     found = session.exec(select(Reservation, Guest).join(Guest).where(Reservation.code == code)).first()
     # Compare names in constant time, and answer a wrong code and a wrong name alike.
     wanted = body.last_name.strip().casefold().encode()
@@ -139,7 +142,8 @@ def open_session(body: Lookup, request: Request, session: SessionDep, service: S
 
 
 class CheckinLimits:
-    """Look-up budgets: per client address (enumeration), per code (guessing a name for a code)."""
+    """Look-up budgets: per client address (enumeration), per code from one address (guessing a
+    name for a code)."""
 
     def __init__(self, burst: int, per_minute: float) -> None:
         self.by_client = RateLimiter(burst, per_minute)

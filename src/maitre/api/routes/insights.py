@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from maitre.api.deps import ServiceDep, SessionDep, VenueManagerDep, venue_by_slug
+from maitre.api.guest_scope import log_read
 from maitre.guests.followups import followups_csv
 from maitre.guests.insights import venue_figures
 from maitre.models import utcnow
@@ -36,9 +37,11 @@ def followups(
     """Guests who visited in the last `days` days and consented to marketing: one row each, as CSV."""
     venue = venue_by_slug(session, slug)
     end = utcnow() + timedelta(days=1)
-    body = followups_csv(session, venue, end - timedelta(days=days + 1), end, service.arrivals.rules.tags)
+    found = followups_csv(session, venue, end - timedelta(days=days + 1), end, service.arrivals.rules.tags)
+    for guest_id in found.guest_ids:
+        log_read(session, claims, guest_id, "followups")
     return Response(
-        body,
+        found.csv,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{slug}-followups.csv"'},
     )

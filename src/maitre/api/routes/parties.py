@@ -7,8 +7,9 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from maitre.api.deps import ManagerDep, SessionDep, get_or_404, reservation_of_venue
-from maitre.models import Guest, PartyMember, PartyMemberRead
+from maitre.api.deps import ManagerDep, SessionDep, reservation_of_venue, venue_by_slug
+from maitre.api.guest_scope import guest_of_venue
+from maitre.models import PartyMember, PartyMemberRead
 
 router = APIRouter(prefix="/api/reservations", tags=["reservations"])
 
@@ -21,7 +22,7 @@ class NewMember(BaseModel):
 def add_member(reservation_id: int, body: NewMember, session: SessionDep, claims: ManagerDep) -> PartyMember:
     """Add a guest to the party; their band then counts as this party arriving."""
     reservation = reservation_of_venue(session, claims, reservation_id)
-    get_or_404(session, Guest, body.guest_id, "guest")
+    guest_of_venue(session, venue_by_slug(session, claims.venue), body.guest_id)
     if body.guest_id == reservation.guest_id:
         raise HTTPException(409, "the guest who booked is already in the party")
     member = PartyMember(reservation_id=reservation_id, guest_id=body.guest_id)

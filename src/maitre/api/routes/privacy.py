@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException
-from sqlmodel import Session, col, or_, select
+from sqlmodel import col, select
 
 from maitre.alerts.store import to_read
 from maitre.api.deps import ServiceDep, SessionDep, StaffDep, VenueManagerDep, require_venue, venue_by_slug
+from maitre.api.guest_scope import guest_of_venue, log_read
 from maitre.db import session_scope
 from maitre.guests import consent
 from maitre.guests.erasure import erase_guest, purge_location
@@ -17,35 +18,13 @@ from maitre.models import (
     AlertRead,
     ConsentEvent,
     Guest,
-    PartyMember,
     Preference,
-    Reservation,
     StaffRead,
-    Venue,
     utcnow,
 )
-from maitre.security.tokens import StaffClaims, StaffRole
+from maitre.security.tokens import StaffRole
 
 router = APIRouter(prefix="/api/venues", tags=["privacy"])
-
-
-def guest_of_venue(session: Session, venue: Venue, guest_id: int) -> Guest:
-    """The guest, if they ever booked or joined a party here; 404 alike for others (nothing leaks)."""
-    guest = session.get(Guest, guest_id)
-    member_of = select(PartyMember.reservation_id).where(PartyMember.guest_id == guest_id)
-    here = session.exec(
-        select(Reservation.id).where(
-            Reservation.venue_id == venue.id,
-            or_(Reservation.guest_id == guest_id, col(Reservation.id).in_(member_of)),
-        )
-    ).first()
-    if guest is None or here is None or guest.erased_at is not None:
-        raise HTTPException(404, f"no guest {guest_id} at {venue.slug}")
-    return guest
-
-
-def log_read(session: Session, claims: StaffClaims, guest_id: int, what: str) -> None:
-    session.add(StaffRead(guest_id=guest_id, venue=claims.venue, role=claims.role.value, what=what))
 
 
 @router.get("/{slug}/guests/{guest_id}/profile")
@@ -74,9 +53,11 @@ def read_profile(
         "consents": consent.current(guest),
         "tags": p.tags,
         "favourites": p.favourites,
+        # Only visits here: what the guest did at other venues is theirs, not this venue's staff's.
         "visits": [
             {"venue": v.venue_name, "at": v.at.isoformat(), "party_size": v.party_size, "items": v.items}
             for v in p.visits
+            if v.venue == slug
         ],
     }
 

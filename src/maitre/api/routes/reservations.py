@@ -12,13 +12,12 @@ from maitre.api.deps import (
     ManagerDep,
     SessionDep,
     VenueManagerDep,
-    get_or_404,
     require_venue_id,
     reservation_of_venue,
     venue_by_slug,
 )
+from maitre.api.guest_scope import guest_of_venue
 from maitre.models import (
-    Guest,
     PreOrderItem,
     PreOrderItemBase,
     PreOrderItemRead,
@@ -46,8 +45,9 @@ class Booking(BaseModel):
 
 @router.post("/reservations", response_model=ReservationRead, status_code=201)
 def create_reservation(body: ReservationBase, session: SessionDep, claims: ManagerDep) -> Reservation:
-    require_venue_id(session, claims, body.venue_id)
-    get_or_404(session, Guest, body.guest_id, "guest")
+    venue = require_venue_id(session, claims, body.venue_id)
+    # Booking is no way into another venue's guest: the guest must be in this venue's scope already.
+    guest_of_venue(session, venue, body.guest_id)
     reservation = Reservation.model_validate(body, update={"at": _aware_utc(body.at)})
     session.add(reservation)
     session.flush()

@@ -29,11 +29,13 @@ from websockets.frames import Frame, Opcode
 from maitre.alerts.snapshot import opening_frames
 from maitre.alerts.store import alerts_since, to_read
 from maitre.api.deps import SessionDep, StaffDep, require_screen, venue_by_slug
+from maitre.api.hardening import ConnectionCap
 from maitre.api.screen_socket import FRAME_WRITER, FrameWriter
 from maitre.config import Settings
 from maitre.db import session_scope
 from maitre.models import AlertRead, ScreenRole
 from maitre.runtime.service import VenueService
+from maitre.security.revocation import RevocationList
 from maitre.security.tokens import InvalidToken, StaffClaims, TokenSigner
 
 log = logging.getLogger("maitre.screens")
@@ -52,6 +54,7 @@ CLOSE_UNAUTHORISED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_HELLO_TIMEOUT = 4408
+CLOSE_TOO_MANY = 4429  # the address holds MAITRE_SCREENS_PER_ADDRESS screens already
 
 
 class ScreenClosed(Exception):
@@ -86,7 +89,12 @@ def list_alerts(
 async def screen_feed(websocket: WebSocket, slug: str, role: str) -> None:
     """After a valid hello: the opening frames, then every new alert, each once, in sequence order."""
     service: VenueService = websocket.app.state.service
+    sockets: ConnectionCap = websocket.app.state.screen_sockets
+    address = websocket.client.host if websocket.client else "unknown"
     await websocket.accept()
+    if not sockets.open(address):
+        await _close(websocket, CLOSE_TOO_MANY, "too many screens open from this address")
+        return
     try:
         screen, since = await _hello(websocket, websocket.app.state.signer, slug, role)
         await _feed(websocket, service, slug, screen, since)
@@ -94,6 +102,8 @@ async def screen_feed(websocket: WebSocket, slug: str, role: str) -> None:
         await _close(websocket, closed.code, closed.reason)
     except WebSocketDisconnect:
         pass
+    finally:
+        sockets.close(address)
 
 
 async def _hello(websocket: WebSocket, signer: TokenSigner, slug: str, role: str) -> tuple[ScreenRole, int]:
@@ -115,6 +125,9 @@ async def _hello(websocket: WebSocket, signer: TokenSigner, slug: str, role: str
         claims: StaffClaims = signer.verify(msg["token"])
     except InvalidToken as exc:
         raise ScreenClosed(CLOSE_UNAUTHORISED, str(exc)) from None
+    revocations: RevocationList = websocket.app.state.revocations
+    if await asyncio.to_thread(revocations.revoked, claims):
+        raise ScreenClosed(CLOSE_UNAUTHORISED, "token revoked")
     if claims.venue != slug:
         raise ScreenClosed(CLOSE_FORBIDDEN, "the token is for another venue")
     if not claims.may_open(slug, screen.value):

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from maitre.api.deps import RATE_LIMITED, ManagerDep, ServiceDep, probe_rate_limit
+from maitre.db import SchemaOutdated, check_schema, migration_config
 from maitre.observability.metrics import CONTENT_TYPE, render
 
 router = APIRouter(tags=["system"])
@@ -34,11 +35,13 @@ def healthz() -> dict[str, str]:
     responses={503: {"description": "not ready: the body says what is missing"}, **RATE_LIMITED},
 )
 async def readyz(service: ServiceDep) -> JSONResponse:
-    """Ready to greet: the database answers and, when ingesting, the broker is connected."""
+    """Ready to greet: the database answers with this version's schema and, when ingesting, the
+    broker is connected."""
     checks: dict[str, str] = {}
     try:
-        await asyncio.wait_for(asyncio.to_thread(_ping, service.engine), READY_DB_TIMEOUT_SECONDS)
-        checks["database"] = "ok"
+        checks["database"] = await asyncio.wait_for(
+            asyncio.to_thread(_schema_state, service.engine), READY_DB_TIMEOUT_SECONDS
+        )
     except TimeoutError:
         checks["database"] = "timed out"
     except Exception as exc:  # any driver error means the same: not ready
@@ -87,6 +90,24 @@ def ingest_stats(service: ServiceDep, claims: ManagerDep) -> dict[str, object]:
     return stats
 
 
-def _ping(engine: Engine) -> None:
+@functools.cache
+def _heads() -> frozenset[str]:
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(migration_config()).get_heads())
+
+
+def _schema_state(engine: Engine) -> str:
+    """`ok` if the database answers and its schema is this version's; else what is wrong (a database
+    emptied or restored from an older backup answers every other call with 500)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if current == _heads():
+        return "ok"
+    try:
+        check_schema(engine)
+    except SchemaOutdated as exc:
+        return f"wrong schema: {exc}"
+    return "ok"
