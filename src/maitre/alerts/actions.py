@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from maitre.alerts.boards import fold_host, fold_kitchen
 from maitre.alerts.store import append_alert, find_alert, lock_venue_log, to_read
+from maitre.hospitality.late_start import start_ticket
 from maitre.models import (
     OPEN_STATUSES,
     Alert,
@@ -69,8 +70,13 @@ class ActionRefused(Exception):
         self.reason = reason
 
 
-def perform(session: Session, venue: Venue, action: StaffAction) -> tuple[Alert, bool]:
-    """Write the action's event (and its effect on the reservation); returns it, and whether it is new."""
+def perform(
+    session: Session, venue: Venue, action: StaffAction, follow: list[Alert] | None = None
+) -> tuple[Alert, bool]:
+    """Write the action's event (and its effect on the reservation); returns it, and whether it is new.
+
+    Events the action set off (a seated party's kitchen ticket) are appended to `follow`, after it.
+    """
     key = f"action:{action.action_id}"
     done = _replayed(session, venue, key, action)
     if done is not None:
@@ -96,6 +102,11 @@ def perform(session: Session, venue: Venue, action: StaffAction) -> tuple[Alert,
         kind, payload = _kitchen(action, history)
     alert = append_alert(session, venue, action.screen, kind, reservation.id, payload, key)
     assert alert is not None  # we hold the log lock and checked the key under it
+    if kind == AlertKind.SEAT:
+        # Seated by hand: a pre-order no band started starts now, as the guest page promised.
+        ticket = start_ticket(session, venue, reservation, "seated")
+        if ticket is not None and follow is not None:
+            follow.append(ticket)
     return alert, True
 
 

@@ -13,7 +13,7 @@ from maitre.alerts.actions import ActionRefused, StaffAction, perform
 from maitre.alerts.store import to_read
 from maitre.api.deps import ServiceDep, StaffDep, require_screen
 from maitre.db import session_scope
-from maitre.models import AlertRead, Venue
+from maitre.models import Alert, AlertRead, Venue
 
 router = APIRouter(prefix="/api/venues", tags=["screens"])
 
@@ -36,9 +36,10 @@ async def act(
             venue = session.exec(select(Venue).where(Venue.slug == slug)).first()
             if venue is None:
                 raise ActionRefused(404, f"no venue {slug!r}")
-            alert, new = perform(session, venue, action)
+            follow: list[Alert] = []
+            alert, new = perform(session, venue, action, follow)
             outcome.append((to_read(alert, slug), new))
-        return [outcome[0][0]] if new else []
+        return [outcome[0][0], *(to_read(a, slug) for a in follow)] if new else []
 
     try:
         await service.hub.record(write)

@@ -29,11 +29,13 @@ from maitre.db import session_scope
 from maitre.guests import consent
 from maitre.guests.erasure import erase_guest
 from maitre.guests.ratelimit import RateLimiter
+from maitre.hospitality.late_start import start_on_consent
 from maitre.hospitality.party import display_name
 from maitre.models import (
     RESERVATION_CODE_ALPHABET,
     AlertRead,
     Band,
+    ConsentPurpose,
     Guest,
     MenuItem,
     MenuItemRead,
@@ -244,14 +246,27 @@ def set_preferences(body: GuestPreferences, claims: GuestDep, session: SessionDe
 
 
 @router.put("/me/consent")
-def set_consent(
-    body: consent.Consents, claims: GuestDep, session: SessionDep, service: ServiceDep
-) -> dict[str, bool]:
-    """Change any purpose; a withdrawal stops the band being followed before this returns."""
-    _, guest = mine(session, claims)
-    consent.change(session, guest, body, source="guest")
-    consent.retrack(session, service.directory, service.presence, row_id(guest))
-    return consent.current(guest)
+async def set_consent(body: consent.Consents, claims: GuestDep, service: ServiceDep) -> dict[str, bool]:
+    """Change any purpose; a withdrawal stops the band being followed before this returns.
+
+    Kitchen consent given once the party is in the house starts the pre-order now (late_start).
+    """
+    answers: dict[str, bool] = {}
+
+    def write() -> list[AlertRead]:
+        with session_scope(service.engine) as session:
+            reservation, guest = mine(session, claims)
+            changed = consent.change(session, guest, body, source="guest")
+            consent.retrack(session, service.directory, service.presence, row_id(guest))
+            answers.update(consent.current(guest))
+            granted = any(e.purpose == ConsentPurpose.KITCHEN and e.granted for e in changed)
+            ticket = start_on_consent(session, reservation) if granted else None
+            venue = session.get(Venue, reservation.venue_id)
+            assert venue is not None
+            return [to_read(ticket, venue.slug)] if ticket is not None else []
+
+    await service.hub.record(write)
+    return answers
 
 
 @router.post("/me/bands", status_code=201, responses={404: {}, 409: {}})
