@@ -69,7 +69,9 @@
         approaching.delete(rid);
         greets.delete(rid);
         fresh.delete(rid);
-        if (row) Object.assign(row, { name: "Guest", members: [], status: p.cancelled ? "cancelled" : row.status });
+        // The event says what changed (status, name, who is left); an older one only whether it cancelled.
+        if (row && p.status) Object.assign(row, { name: p.name, members: p.members, arrived: p.arrived, status: p.status });
+        else if (row) Object.assign(row, { name: "Guest", members: [], status: p.cancelled ? "cancelled" : row.status });
         break;
       case "undo":
         if (p.action === "greet_ack" && g) g.acknowledged = false;
