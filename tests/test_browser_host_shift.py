@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from playwright.async_api import expect
 from sqlalchemy.engine import Engine
 
 from maitre.db import create_schema, make_engine
-from tests.conftest import live_service
+from tests.conftest import free_port, live_service
 from tests.factories import guest_session, seed_venue
 from tests.factories import presence as arrival
 from tests.test_browser_screens import GREET_VISIBLE_MS, open_page
@@ -53,3 +54,20 @@ async def test_erasing_an_arrived_guest_leaves_open_and_new_screens_agreeing(
             await expect(row.locator(".who")).to_have_text("Guest")
             await expect(row.get_by_role("button", name="Seat")).to_be_visible()
         assert await rows[0].inner_text() == await rows[1].inner_text()
+
+
+async def test_a_restart_with_a_new_key_signs_the_screen_out_with_words_for_the_host(
+    db: Engine, browser: Any
+) -> None:
+    port = free_port()
+    async with live_service(db, None, port=port, secret_key=secrets.token_hex(16)) as live:
+        async with live.client() as staff:
+            await seed_venue(staff)
+        page = await open_page(browser, live, "host")
+        await expect(page.locator("#conn")).to_have_text("live", timeout=5000)
+    async with live_service(db, None, port=port, secret_key=secrets.token_hex(16)):
+        banner = page.locator("#offline")
+        await expect(banner).to_contain_text("Signed out: this screen's link no longer works", timeout=10_000)
+        await expect(banner).to_contain_text("Ask the manager for a new screen link")
+        await expect(banner).not_to_contain_text("maitre token")  # no developer talk
+        await expect(page.locator("#conn")).to_have_text("signed out")

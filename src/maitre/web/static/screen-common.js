@@ -70,9 +70,20 @@ window.Maitre = (function () {
       banner.textContent = (text || "Offline — reconnecting…") + since;
     }
   }
-  function fatal(reason) {
-    setOnline(false, "not signed in");
-    banner.textContent = "This screen is not signed in: " + reason + ". Open it with a fresh link from `maitre token`.";
+  // Why a screen cannot sign in, said for the person standing at it (a host or a cook).
+  const SIGNED_OUT = {
+    4401: "Signed out: this screen's link no longer works (the system was restarted or the link expired).",
+    4403: "Signed out: this link is for another screen or restaurant.",
+    4404: "This screen's link points to a restaurant or screen that does not exist.",
+    0: "This screen has no sign-in link.",
+  };
+  function fatal(code, reason) {
+    setOnline(false, "signed out");
+    banner.replaceChildren(
+      el("strong", "", SIGNED_OUT[code] || SIGNED_OUT[4401]),
+      el("span", "", " Ask the manager for a new screen link, then open it here."));
+    banner.title = reason || "";  // the technical reason, for whoever fixes it
+    document.body.dataset.signedOut = String(code);
     document.body.classList.add("is-fatal");
   }
 
@@ -212,7 +223,7 @@ window.Maitre = (function () {
       sock.onclose = function (ev) {
         if (sock !== ws) return;
         clearInterval(pinger);
-        if (FATAL[ev.code]) { fatal(ev.reason || "refused"); return; }
+        if (FATAL[ev.code]) { fatal(ev.code, ev.reason); return; }
         setOnline(false);
         setTimeout(open, retry);
         retry = Math.min(retry * 2, 5000);
@@ -233,7 +244,7 @@ window.Maitre = (function () {
       }, PING_EVERY_MS);
     }
 
-    if (!token || !venue) { fatal("no token in the link"); return; }
+    if (!token || !venue) { fatal(0, "no token in the link"); return; }
     open();
   }
 
