@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from maitre.alerts.boards import fold_host, fold_kitchen
 from maitre.alerts.store import append_alert, find_alert, lock_venue_log, to_read
+from maitre.hospitality.booking_changes import BookingRefused, change_booking, undo_booking
 from maitre.hospitality.late_start import start_ticket
 from maitre.models import (
     OPEN_STATUSES,
@@ -39,9 +40,22 @@ class ActionKind(StrEnum):
     BUMP = "bump"
     RECALL = "recall"
     ALLERGEN_ACK = "allergen_ack"
+    # The booking at the stand (booking_changes.py): one BOOKING event each, undone like a seat.
+    ARRIVE = "arrive"
+    NO_SHOW = "no_show"
+    CANCEL = "cancel"
+    LATE = "late"
+    PARTY_SIZE = "party_size"
 
 
-HOST_ACTIONS = (ActionKind.GREET_ACK, ActionKind.SEAT, ActionKind.UNDO)
+BOOKING_ACTIONS = (
+    ActionKind.ARRIVE,
+    ActionKind.NO_SHOW,
+    ActionKind.CANCEL,
+    ActionKind.LATE,
+    ActionKind.PARTY_SIZE,
+)
+HOST_ACTIONS = (ActionKind.GREET_ACK, ActionKind.SEAT, ActionKind.UNDO, *BOOKING_ACTIONS)
 
 
 class StaffAction(BaseModel):
@@ -49,11 +63,14 @@ class StaffAction(BaseModel):
     kind: ActionKind
     reservation_id: int
     table: str | None = Field(default=None, min_length=1, max_length=32, description="for seat")
+    party_size: int | None = Field(default=None, ge=1, le=50, description="for party_size")
 
     @model_validator(mode="after")
     def _table_for_seat(self) -> StaffAction:
         if self.kind == ActionKind.SEAT and not (self.table and self.table.strip()):
             raise ValueError("seat needs a table")
+        if self.kind == ActionKind.PARTY_SIZE and self.party_size is None:
+            raise ValueError("party_size needs the new party size")
         return self
 
     @property
@@ -130,6 +147,11 @@ def _host(
         if card["acknowledged"]:
             raise ActionRefused(409, "the greeting is already acknowledged")
         return AlertKind.GREET_ACK, {"reservation_id": rid}
+    if action.kind in BOOKING_ACTIONS:
+        try:
+            return AlertKind.BOOKING, change_booking(reservation, action.kind.value, action.party_size)
+        except BookingRefused as refused:
+            raise ActionRefused(409, str(refused)) from None
     if action.kind == ActionKind.SEAT:
         if reservation.status == ReservationStatus.SEATED:
             raise ActionRefused(409, f"already seated at table {reservation.table_label}")
@@ -154,11 +176,15 @@ def _host(
         reservation.status = ReservationStatus(str(seat.payload["previous_status"]))
         reservation.table_label = None
         session.add(reservation)
+    if undone == AlertKind.BOOKING:
+        undo_booking(reservation, next(a for a in history if a.seq == seq).payload)
+        session.add(reservation)
     return AlertKind.UNDO, {
         "reservation_id": rid,
         "undoes": seq,
         "action": undone.value,
         "status": reservation.status.value,
+        "party_size": reservation.party_size,
     }
 
 

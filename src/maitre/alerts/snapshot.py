@@ -98,7 +98,9 @@ def _state(
     board = fold_host(events)
     approaching = {r.id for r in reservations if r.status == ReservationStatus.APPROACHING}
     return {
-        "reservations": [book_row(session, r, vip_visits) for r in reservations],
+        "reservations": [
+            {**book_row(session, r, vip_visits), "late": r.id in board.late} for r in reservations
+        ],
         "approaching": sorted(
             (c for rid, c in board.approaching.items() if rid in approaching), key=lambda c: c["seq"]
         ),
