@@ -89,3 +89,51 @@ async def test_bad_booking_changes_get_a_clear_answer(engine: Engine) -> None:
         same = await change(staff, live, "party_size", rid, party_size=2)
         assert same.status_code == 409 and same.json()["detail"] == "the party size is already that"
         assert await status_of(staff, rid) == ("expected", 2)  # nothing lost
+
+
+async def test_a_walk_in_waits_with_a_quoted_time_and_their_phone_hears_the_table_is_ready(
+    engine: Engine,
+) -> None:
+    async with live_service(engine, None) as live, live.client() as staff:
+        await seed_venue(staff)
+        auth = {"Authorization": f"Bearer {live.token('host')}"}
+        for name in ("", "   "):
+            nameless = await staff.post(
+                "/api/venues/bistro/walk-ins", json={"name": name, "party_size": 2}, headers=auth
+            )
+            assert nameless.status_code == 422
+            assert nameless.json()["detail"] == "Give the walk-in a name to call them by."
+        host, _ = await open_screen(live.ws, live.token("host"))
+        async with host:
+            r = await staff.post(
+                "/api/venues/bistro/walk-ins",
+                json={"name": "Rosa Costa", "party_size": 3, "quoted_minutes": 20},
+                headers=auth,
+            )
+            assert r.status_code == 201
+            walk_in = r.json()
+            [frame] = await next_alerts(host, 1)
+            assert {"change": "walk_in", "name": "Rosa C.", "quoted_minutes": 20}.items() <= frame[
+                "payload"
+            ].items()
+        rid = walk_in["reservation_id"]
+        _, snapshot = await open_screen(live.ws, live.token("host"))
+        [row] = [r for r in snapshot["reservations"] if r["id"] == rid]
+        assert row["status"] == "arrived" and row["waiting"]["quoted_minutes"] == 20
+
+        async with httpx.AsyncClient(base_url=live.base) as anon:
+            found = await anon.post(
+                "/api/guest/session", json={"code": walk_in["code"], "last_name": walk_in["last_name"]}
+            )
+            phone = {"Authorization": f"Bearer {found.json()['token']}"}
+            me = (await anon.get("/api/guest/me", headers=phone)).json()
+            assert me["status_line"] == (
+                "You're on the waitlist. The wait is about 20 minutes. "
+                "This page tells you when your table is ready."
+            )
+            assert (await change(staff, live, "ready", rid)).status_code == 201
+            me = (await anon.get("/api/guest/me", headers=phone)).json()
+            assert me["status_line"] == "Your table is ready! Please come to the host stand."
+            assert (await change(staff, live, "undo", rid)).status_code == 201
+            me = (await anon.get("/api/guest/me", headers=phone)).json()
+            assert me["status_line"].startswith("You're on the waitlist.")

@@ -46,6 +46,7 @@ class ActionKind(StrEnum):
     CANCEL = "cancel"
     LATE = "late"
     PARTY_SIZE = "party_size"
+    READY = "ready"  # a waiting walk-in's table is ready: their phone says so
 
 
 BOOKING_ACTIONS = (
@@ -54,6 +55,7 @@ BOOKING_ACTIONS = (
     ActionKind.CANCEL,
     ActionKind.LATE,
     ActionKind.PARTY_SIZE,
+    ActionKind.READY,
 )
 HOST_ACTIONS = (ActionKind.GREET_ACK, ActionKind.SEAT, ActionKind.UNDO, *BOOKING_ACTIONS)
 

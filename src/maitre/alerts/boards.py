@@ -25,12 +25,14 @@ def _card(alert: AlertRead) -> Card:
 class HostBoard:
     """Approaching parties and greet cards, with what the hosts did to them."""
 
-    __slots__ = ("approaching", "greets", "late", "undoable")
+    __slots__ = ("approaching", "greets", "late", "undoable", "waiting")
 
     def __init__(self) -> None:
         self.approaching: dict[int, Card] = {}
         self.greets: dict[int, Card] = {}
         self.late: dict[int, int] = {}  # parties the host marked as running late → seq of that mark
+        # Walk-ins on the waitlist: quoted wait, since when, and the seq of "table ready" (0: not yet).
+        self.waiting: dict[int, Card] = {}
         # Per reservation: (seq, kind) of the staff actions not yet undone, oldest first.
         self.undoable: dict[int, list[tuple[int, AlertKind]]] = {}
 
@@ -59,8 +61,19 @@ class HostBoard:
         elif kind == AlertKind.BOOKING:
             if rid in self.greets:
                 self.greets[rid].update(status=p["status"], party_size=p["party_size"])
-            if p["change"] == "late":
+            change = p["change"]
+            if change == "walk_in":  # a new booking, not a change to undo
+                self.waiting[rid] = {
+                    "quoted_minutes": p.get("quoted_minutes"),
+                    "since": alert.created_at.isoformat(),
+                    "ready": 0,
+                    "code": p.get("code"),
+                }
+                return
+            if change == "late":
                 self.late[rid] = alert.seq
+            if change == "ready" and rid in self.waiting:
+                self.waiting[rid]["ready"] = alert.seq
             self.undoable.setdefault(rid, []).append((alert.seq, kind))
         elif kind == AlertKind.ERASED:  # the guest erased their data: no card of theirs stays up
             self.approaching.pop(rid, None)
@@ -79,6 +92,9 @@ class HostBoard:
                     card.update(status=p["status"], party_size=p.get("party_size", card["party_size"]))
             if self.late.get(rid) == p["undoes"]:
                 del self.late[rid]
+            wait = self.waiting.get(rid)
+            if wait is not None and wait["ready"] == p["undoes"]:
+                wait["ready"] = 0
 
     def last_undoable(self, reservation_id: int) -> tuple[int, AlertKind] | None:
         stack = self.undoable.get(reservation_id)

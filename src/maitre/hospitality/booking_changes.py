@@ -40,6 +40,9 @@ def change_booking(reservation: Reservation, change: str, party_size: int | None
         reservation.status = to
         if to == ReservationStatus.ARRIVED and reservation.arrived_at is None:
             reservation.arrived_at = utcnow()
+    elif change == "ready":
+        if reservation.status not in HERE:
+            raise BookingRefused("only a party waiting here can be told their table is ready")
     elif change == "late":
         if reservation.status not in OPEN_STATUSES:
             raise BookingRefused(f"cannot mark as late: {WHY_NOT.get(reservation.status, 'not now')}")

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import Session, col, func, select
 
+from maitre.alerts.boards import fold_host
 from maitre.alerts.store import find_alert, to_read
 from maitre.api.deps import (
     RATE_LIMITED,
@@ -33,6 +34,8 @@ from maitre.hospitality.late_start import start_on_consent
 from maitre.hospitality.party import display_name
 from maitre.models import (
     RESERVATION_CODE_ALPHABET,
+    Alert,
+    AlertKind,
     AlertRead,
     Band,
     ConsentPurpose,
@@ -44,6 +47,7 @@ from maitre.models import (
     PreOrderItemRead,
     Reservation,
     ReservationStatus,
+    ScreenRole,
     Venue,
     row_id,
 )
@@ -195,8 +199,25 @@ def read_me(claims: GuestDep, session: SessionDep) -> dict[str, object]:
         "bands": [{"label": b.label or "(no code)"} for b in bands],
         "items": [PreOrderItemRead.model_validate(i).model_dump() for i in items],
         "can_preorder": _can_preorder(session, reservation, venue),
-        "status_line": status_line(reservation, guest, prefs, bool(bands), bool(items)),
+        "status_line": status_line(
+            reservation, guest, prefs, bool(bands), bool(items), waitlist(session, reservation)
+        ),
     }
+
+
+def waitlist(session: Session, reservation: Reservation) -> dict[str, Any] | None:
+    """The walk-in's place on the waitlist (quoted wait, whether the table is ready); None if not on it."""
+    rid = row_id(reservation)
+    events = session.exec(
+        select(Alert)
+        .where(
+            Alert.reservation_id == rid,
+            Alert.role == ScreenRole.HOST,
+            col(Alert.kind).in_((AlertKind.BOOKING, AlertKind.UNDO)),
+        )
+        .order_by(col(Alert.seq))
+    )
+    return fold_host(to_read(a, "") for a in events).waiting.get(rid)
 
 
 def _prefs_out(prefs: Preference) -> dict[str, object]:
@@ -204,10 +225,21 @@ def _prefs_out(prefs: Preference) -> dict[str, object]:
 
 
 def status_line(
-    reservation: Reservation, guest: Guest, prefs: Preference, banded: bool, ordered: bool
+    reservation: Reservation,
+    guest: Guest,
+    prefs: Preference,
+    banded: bool,
+    ordered: bool,
+    waiting: dict[str, Any] | None = None,
 ) -> str:
     """One sentence for the guest: what the venue will do when they come."""
     status = reservation.status
+    if waiting is not None and status in (ReservationStatus.ARRIVED, ReservationStatus.PARTIALLY_ARRIVED):
+        if waiting["ready"]:
+            return "Your table is ready! Please come to the host stand."
+        quoted = waiting["quoted_minutes"]
+        about = f" The wait is about {quoted} minutes." if quoted else ""
+        return f"You're on the waitlist.{about} This page tells you when your table is ready."
     if status == ReservationStatus.CANCELLED:
         return "This reservation is cancelled."
     if status in (ReservationStatus.COMPLETED, ReservationStatus.NO_SHOW):
