@@ -13,9 +13,9 @@ from sqlalchemy.engine import Engine
 
 from maitre.db import create_schema, make_engine
 from tests.conftest import free_port, live_service
-from tests.factories import guest_session, seed_venue
+from tests.factories import guest_session, seed_guest, seed_venue
 from tests.factories import presence as arrival
-from tests.test_browser_screens import GREET_VISIBLE_MS, open_page
+from tests.test_browser_screens import GREET_VISIBLE_MS, VIEWPORT, open_page
 from tests.test_consent import checked_in
 
 
@@ -71,3 +71,116 @@ async def test_a_restart_with_a_new_key_signs_the_screen_out_with_words_for_the_
         await expect(banner).to_contain_text("Ask the manager for a new screen link")
         await expect(banner).not_to_contain_text("maitre token")  # no developer talk
         await expect(page.locator("#conn")).to_have_text("signed out")
+
+
+async def _door(
+    browser: Any, live: Any, names: tuple[str, ...], viewport: dict[str, int] | None = None
+) -> Any:
+    """A host stand with these guests greeted at the door (in order); returns (page, guests)."""
+    async with live.client() as staff:
+        venue_id = await seed_venue(staff)
+        guests = [await seed_guest(staff, venue_id, n, allergies=("peanuts",)) for n in names]
+    page = await browser.new_page(viewport=viewport or VIEWPORT)
+    await page.goto(f"{live.base}/screens/host.html#token={live.token('host')}")
+    await expect(page.locator("#conn")).to_have_text("live", timeout=5000)
+    for g in guests:
+        live.service.submit(arrival(g.advertiser_id))
+    await expect(page.locator(".card.greet")).to_have_count(len(names), timeout=10_000)
+    return page, guests
+
+
+# In the viewport: the whole card, and its buttons not covered by anything.
+FULLY_SHOWN = """() => [...document.querySelectorAll('.card.greet')].filter(c => {
+  const r = c.getBoundingClientRect();
+  if (r.top < 0 || r.bottom > window.innerHeight) return false;
+  return [...c.querySelectorAll('button')].every(b => {
+    const br = b.getBoundingClientRect();
+    return document.elementFromPoint(br.x + br.width / 2, br.y + br.height / 2) === b;
+  });
+}).length"""
+
+
+async def test_four_greeting_cards_fit_at_the_door_and_say_how_long_the_party_has_waited(
+    db: Engine, browser: Any
+) -> None:
+    async with live_service(db, None) as live:
+        names = ("Siobhán", "Maximiliano", "Ngozi", "Aiko", "Tomás", "Priya")
+        page, _ = await _door(browser, live, names)
+        shown = await page.evaluate(FULLY_SHOWN)
+        print(f"\ngreeting cards fully shown at the door, 1280×800: {shown} of {len(names)}")
+        assert shown >= 4
+        for since in await page.locator(".card.greet .since").all_inner_texts():
+            assert since.startswith("waiting ")
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), (1024, 768)])
+async def test_names_in_tonights_book_are_never_cut_off(
+    db: Engine, browser: Any, width: int, height: int
+) -> None:
+    async with live_service(db, None) as live:
+        names = ("Siobhán", "Maximiliano", "Bartholomew", "Anastasiya")
+        page, _ = await _door(browser, live, names, {"width": width, "height": height})
+        cut = await page.evaluate(
+            """() => [...document.querySelectorAll('.book-row .who')].filter(w =>
+                 w.scrollWidth > w.clientWidth + 1 || getComputedStyle(w).textOverflow === 'ellipsis'
+               ).map(w => w.textContent)"""
+        )
+        assert cut == []
+        texts = await page.locator(".book-row .who").all_inner_texts()
+        assert sorted(texts) == sorted(f"{n} T." for n in names)
+
+
+async def test_an_approaching_party_is_described_in_plain_words(db: Engine, browser: Any) -> None:
+    async with live_service(db, None) as live:
+        async with live.client() as staff:
+            venue_id = await seed_venue(staff)
+            noor = await seed_guest(staff, venue_id, "Noor")
+        page = await open_page(browser, live, "host")
+        await expect(page.locator("#conn")).to_have_text("live", timeout=5000)
+        live.service.submit(arrival(noor.advertiser_id, kind="approaching"))
+        conf = page.locator(f'.approach-row[data-reservation="{noor.reservation_id}"] .conf')
+        await expect(conf).to_have_text("almost certainly them", timeout=GREET_VISIBLE_MS)  # 0.9
+        assert "%" not in await page.locator("#approaching").inner_text()
+
+
+async def test_the_undo_offer_covers_no_button_and_goes_once_stale(db: Engine, browser: Any) -> None:
+    async with live_service(db, None) as live:
+        page, _ = await _door(browser, live, ("Sarah", "Paul", "Ana", "Noor"))
+        other = await open_page(browser, live, "host")
+        await expect(other.locator("#conn")).to_have_text("live", timeout=5000)
+        first = page.locator(".card.greet").first
+        rid = int(await first.get_attribute("data-reservation") or 0)
+        await first.get_by_role("button", name="Greeted ✓").click()
+        toast = page.locator("#toast")
+        await expect(toast).to_contain_text("Greeted")
+        assert await page.evaluate(FULLY_SHOWN) >= 4  # nothing covers the next card's Seat button
+        # Another host seats that party: the offer to undo the greeting is stale, and goes.
+        card = other.locator(f'.card.greet[data-reservation="{rid}"]')
+        await card.get_by_role("button", name="Seat…").click()
+        await other.locator("#seat-tables").get_by_role("button", name="4", exact=True).click()
+        await expect(toast).to_be_hidden(timeout=3000)
+
+
+async def test_a_blocked_chime_asks_for_a_tap_and_the_tap_turns_it_on(db: Engine, browser: Any) -> None:
+    async with live_service(db, None) as live:
+        async with live.client() as staff:
+            await seed_venue(staff)
+        page = await browser.new_page(viewport=VIEWPORT)
+        # Headless Chromium plays sound without a tap; a tablet's browser does not. This puts the
+        # tablet's rule back, keyed on Chromium's own record of whether anyone has tapped the page.
+        await page.add_init_script(AUTOPLAY_NEEDS_A_TAP)
+        await page.goto(f"{live.base}/screens/host.html#token={live.token('host')}")
+        hint = page.get_by_role("button", name="Tap to enable sound")
+        await expect(hint).to_be_visible(timeout=5000)
+        await hint.click()
+        await expect(hint).to_be_hidden(timeout=3000)
+        assert await page.evaluate("window.Maitre !== undefined")
+
+
+AUTOPLAY_NEEDS_A_TAP = """(() => {
+  const Real = window.AudioContext;
+  window.AudioContext = class extends Real {
+    constructor() { super(); if (!navigator.userActivation.hasBeenActive) this.suspend(); }
+    resume() { return navigator.userActivation.hasBeenActive ? super.resume() : Promise.resolve(); }
+  };
+})()"""

@@ -62,7 +62,9 @@ class HostBoard:
             if rid in self.greets:
                 self.greets[rid].update(status=p["status"], party_size=p["party_size"])
             change = p["change"]
-            if change == "walk_in":  # a new booking, not a change to undo
+            if change == "walk_in":  # a new booking, not a change to undo; waitlisted if a wait was quoted
+                if p.get("quoted_minutes") is None:
+                    return
                 self.waiting[rid] = {
                     "quoted_minutes": p.get("quoted_minutes"),
                     "since": alert.created_at.isoformat(),

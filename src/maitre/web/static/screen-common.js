@@ -101,6 +101,7 @@ window.Maitre = (function () {
       try { localStorage.setItem("maitre." + name, prefs[name] ? "on" : "off"); } catch (e) {}
       show();
       unlockAudio();
+      soundHint();
     });
     show();
   }
@@ -115,6 +116,27 @@ window.Maitre = (function () {
     } catch (e) { audio = null; }
   }
   document.addEventListener("pointerdown", unlockAudio, { once: true });
+  // Until someone taps the screen the browser keeps the chime silent: say so where it shows.
+  function soundHint() {
+    let hint = document.getElementById("sound-blocked");
+    if (!hint) {
+      hint = button("Tap to enable sound", "sound-blocked", function () { unlockAudio(); });
+      hint.id = "sound-blocked";
+      hint.hidden = true;
+      hint.title = "The browser keeps the arrival chime silent until someone taps the screen";
+      document.querySelector("header .switches").before(hint);
+    }
+    const blocked = prefs.sound && (!audio || audio.state !== "running");
+    hint.hidden = !blocked;
+  }
+  function watchSound() {
+    try {
+      if (!audio) audio = new (window.AudioContext || window.webkitAudioContext)();
+      audio.onstatechange = soundHint;
+    } catch (e) { audio = null; }
+    soundHint();
+    setTimeout(soundHint, 300);  // some browsers report "running" only a moment after creating it
+  }
   function chime() {
     if (!prefs.sound || !audio || audio.state !== "running") return;
     [880, 1320].forEach(function (freq, i) {
@@ -170,7 +192,7 @@ window.Maitre = (function () {
           headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
           body: body,
         });
-        if (r.ok) return true;
+        if (r.ok) { try { return await r.json(); } catch (e) { return true; } }  // the event it wrote
         let detail = r.statusText;
         try { const j = await r.json(); detail = typeof j.detail === "string" ? j.detail : detail; } catch (e) {}
         say("Not done: " + detail);
@@ -181,6 +203,24 @@ window.Maitre = (function () {
     }
     say("Not done: the service cannot be reached");
     return false;
+  }
+
+  // A POST to the venue's API as this screen; {ok, data} or {ok: false, detail} in words for staff.
+  async function post(path, payload) {
+    try {
+      const r = await fetch("/api/venues/" + encodeURIComponent(venue) + path, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
+        body: JSON.stringify(payload),
+      });
+      let data = null;
+      try { data = await r.json(); } catch (e) { data = null; }
+      if (r.ok) return { ok: true, data: data };
+      const detail = data && typeof data.detail === "string" ? data.detail : "please check what you entered";
+      return { ok: false, detail: detail };
+    } catch (e) {
+      return { ok: false, detail: "the service cannot be reached" };
+    }
   }
 
   // -- the feed: snapshot or resume, then each event exactly once, in order ------------------------
@@ -251,6 +291,7 @@ window.Maitre = (function () {
   function start(handlers) {
     setupSwitch("sound", "sound");
     setupSwitch("flash", "flash");
+    watchSound();
     document.getElementById("venue").textContent = venue || "";
     const clockEl = document.getElementById("clock");
     const tick = function () { clockEl.textContent = timeFormat.format(new Date(serverNow())); };
@@ -260,5 +301,5 @@ window.Maitre = (function () {
   }
 
   return { el: el, button: button, act: act, say: say, announce: announce, start: start,
-           serverNow: serverNow, clock: clock };
+           serverNow: serverNow, clock: clock, post: post, hideToast: hideToast };
 })();
