@@ -164,9 +164,12 @@ class LinkBand(BaseModel):
     label: str = Field(min_length=1, max_length=32, description="the code printed on the band")
 
 
+MAX_OF_A_DISH = 20
+
+
 class Order(BaseModel):
     menu_item_id: int
-    quantity: int = Field(default=1, ge=1, le=20)
+    quantity: int = Field(default=1, description=f"1 to {MAX_OF_A_DISH}")
     modifiers: list[Tag] = Field(default_factory=list, max_length=10)
 
 
@@ -175,7 +178,7 @@ def normalise_label(label: str) -> str:
 
 
 @router.get("/me")
-def read_me(claims: GuestDep, session: SessionDep) -> dict[str, object]:
+def read_me(claims: GuestDep, session: SessionDep, service: ServiceDep) -> dict[str, object]:
     """Everything the service holds for this reservation's guest, and what happens when they arrive."""
     reservation, guest = mine(session, claims)
     venue = session.get(Venue, reservation.venue_id)
@@ -197,12 +200,25 @@ def read_me(claims: GuestDep, session: SessionDep) -> dict[str, object]:
         "preferences": _prefs_out(prefs),
         "consents": consent.current(guest),
         "bands": [{"label": b.label or "(no code)"} for b in bands],
-        "items": [PreOrderItemRead.model_validate(i).model_dump() for i in items],
+        "items": [
+            {**PreOrderItemRead.model_validate(i).model_dump(), "price_cents": i.price_cents} for i in items
+        ],
         "can_preorder": _can_preorder(session, reservation, venue),
-        "status_line": status_line(
-            reservation, guest, prefs, bool(bands), bool(items), waitlist(session, reservation)
-        ),
+        "currency": service.settings.currency,
+        "status_line": _status_line(session, reservation, guest),
     }
+
+
+def _status_line(session: Session, reservation: Reservation, guest: Guest) -> str:
+    gid = row_id(guest)
+    prefs = session.get(Preference, gid) or Preference(guest_id=gid)
+    banded = session.exec(select(Band.id).where(Band.guest_id == gid)).first() is not None
+    ordered = bool(_items(session, row_id(reservation)))
+    # "You chose not to be recognised" only for a guest who did choose: not for a switch left as it came.
+    chose = any(
+        e.purpose == ConsentPurpose.GREETING and e.source == "guest" for e in consent.history(session, gid)
+    )
+    return status_line(reservation, guest, prefs, banded, ordered, waitlist(session, reservation), chose)
 
 
 def waitlist(session: Session, reservation: Reservation) -> dict[str, Any] | None:
@@ -231,6 +247,7 @@ def status_line(
     banded: bool,
     ordered: bool,
     waiting: dict[str, Any] | None = None,
+    chose_no_greeting: bool = True,
 ) -> str:
     """One sentence for the guest: what the venue will do when they come."""
     status = reservation.status
@@ -252,10 +269,12 @@ def status_line(
         line = (
             f"The host is expecting you, and will greet you as {display_name(guest, prefs)} when you arrive."
         )
-    elif banded:
+    elif banded and chose_no_greeting:
         line = (
             "The host is expecting you. You chose not to be recognised by your band, so it stays anonymous."
         )
+    elif banded:
+        line = "The host is expecting you. Turn on “Greet me by name” below to be greeted when you arrive."
     else:
         line = "The host is expecting you. Link your band to be greeted by name."
     if ordered:
@@ -278,12 +297,12 @@ def set_preferences(body: GuestPreferences, claims: GuestDep, session: SessionDe
 
 
 @router.put("/me/consent")
-async def set_consent(body: consent.Consents, claims: GuestDep, service: ServiceDep) -> dict[str, bool]:
+async def set_consent(body: consent.Consents, claims: GuestDep, service: ServiceDep) -> dict[str, object]:
     """Change any purpose; a withdrawal stops the band being followed before this returns.
 
     Kitchen consent given once the party is in the house starts the pre-order now (late_start).
     """
-    answers: dict[str, bool] = {}
+    answers: dict[str, object] = {}
 
     def write() -> list[AlertRead]:
         with session_scope(service.engine) as session:
@@ -293,12 +312,30 @@ async def set_consent(body: consent.Consents, claims: GuestDep, service: Service
             answers.update(consent.current(guest))
             granted = any(e.purpose == ConsentPurpose.KITCHEN and e.granted for e in changed)
             ticket = start_on_consent(session, reservation) if granted else None
+            session.flush()
+            answers["status_line"] = _status_line(session, reservation, guest)
             venue = session.get(Venue, reservation.venue_id)
             assert venue is not None
             return [to_read(ticket, venue.slug)] if ticket is not None else []
 
     await service.hub.record(write)
     return answers
+
+
+class Email(BaseModel):
+    email: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$"),
+    ] = Field(description="where offers and the note after the visit go; empty to remove it")
+
+
+@router.put("/me/email", responses={422: {"description": "not an e-mail address"}})
+def set_email(body: Email, claims: GuestDep, session: SessionDep) -> dict[str, str | None]:
+    """The guest's e-mail address, for offers (with marketing consent); empty removes it."""
+    _, guest = mine(session, claims)
+    guest.email = body.email or None
+    session.add(guest)
+    return {"email": guest.email}
 
 
 @router.post("/me/bands", status_code=201, responses={404: {}, 409: {}})
@@ -355,6 +392,8 @@ def order(body: Order, claims: GuestDep, session: SessionDep) -> PreOrderItem:
     assert venue is not None
     if not _can_preorder(session, reservation, venue):
         raise HTTPException(409, "The kitchen has already started on this reservation.")
+    if not 1 <= body.quantity <= MAX_OF_A_DISH:
+        raise HTTPException(422, f"Choose from 1 to {MAX_OF_A_DISH} of a dish.")
     dish = session.get(MenuItem, body.menu_item_id)
     if dish is None or dish.venue_id != reservation.venue_id or not dish.available:
         raise HTTPException(404, "That dish is not on the menu.")
