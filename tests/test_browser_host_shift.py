@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 from sqlalchemy.engine import Engine
 
 from maitre.db import create_schema, make_engine
 from tests.conftest import free_port, live_service
-from tests.factories import guest_session, seed_guest, seed_venue
+from tests.factories import guest_session, seed_booking, seed_guest, seed_venue
 from tests.factories import presence as arrival
 from tests.test_browser_screens import GREET_VISIBLE_MS, VIEWPORT, open_page
 from tests.test_consent import checked_in
@@ -184,3 +184,88 @@ AUTOPLAY_NEEDS_A_TAP = """(() => {
     resume() { return navigator.userActivation.hasBeenActive ? super.resume() : Promise.resolve(); }
   };
 })()"""
+
+
+async def test_the_booking_lifecycle_at_the_stand_with_search(db: Engine, browser: Any) -> None:
+    async with live_service(db, None) as live:
+        async with live.client() as staff:
+            venue_id = await seed_venue(staff)
+            ivo = await seed_booking(staff, venue_id, "Ivo", "Horvat")  # no band, no consent
+            ana = await seed_booking(staff, venue_id, "Ana", "Costa")
+            noor = await seed_booking(staff, venue_id, "Noor", "Haddad")
+        page = await open_page(browser, live, "host")
+        other = await open_page(browser, live, "host")
+        for p in (page, other):
+            await expect(p.locator("#conn")).to_have_text("live", timeout=5000)
+
+        def row(p: Any, rid: int) -> Any:
+            return p.locator(f'.book-row[data-reservation="{rid}"]')
+
+        async def do(rid: int, button: str) -> None:
+            await page.get_by_role(
+                "button", name=f"More for {await row(page, rid).locator('.who').inner_text()}"
+            ).click()
+            await page.locator("#booking-dialog").get_by_role("button", name=button).click()
+
+        await do(ivo.reservation_id, "Arrived (no band)")
+        for p in (page, other):  # every host screen agrees
+            await expect(row(p, ivo.reservation_id).locator(".status")).to_have_text("here", timeout=2000)
+        await do(ana.reservation_id, "Running late")
+        await expect(row(other, ana.reservation_id).locator(".status")).to_have_text("running late")
+        await page.get_by_role("button", name="More for Ana C.").click()
+        await page.get_by_role("button", name="One more").click()
+        await page.get_by_role("button", name="One more").click()
+        await page.get_by_role("button", name="Save size").click()
+        await expect(row(other, ana.reservation_id).locator(".size")).to_have_text("4", timeout=2000)
+        await do(noor.reservation_id, "No-show")
+        await expect(row(other, noor.reservation_id).locator(".status")).to_have_text("no-show")
+        await page.locator("#toast").get_by_role("button", name="Undo").click()  # a slip of the finger
+        await expect(row(other, noor.reservation_id).locator(".status")).to_have_text("expected")
+        await do(noor.reservation_id, "Cancel booking")
+        await expect(row(other, noor.reservation_id).locator(".status")).to_have_text("cancelled")
+
+        await page.locator("#search").fill("ana")
+        await expect(page.locator(".book-row")).to_have_count(1)
+        await page.locator("#search").fill("zzz")
+        await expect(page.locator("#no-match")).to_be_visible()
+        await page.locator("#search").fill("")
+        await expect(page.locator(".book-row")).to_have_count(3)
+
+
+async def test_a_walk_in_waits_and_their_phone_hears_the_table_is_ready(db: Engine, browser: Any) -> None:
+    async with live_service(db, None) as live:
+        async with live.client() as staff:
+            await seed_venue(staff)
+        page = await open_page(browser, live, "host")
+        await expect(page.locator("#conn")).to_have_text("live", timeout=5000)
+        await page.get_by_role("button", name="+ Walk-in").click()
+        dialog = page.locator("#walkin-dialog")
+        await dialog.get_by_role("button", name="Add walk-in").click()
+        await expect(page.locator("#walkin-error")).to_have_text("Give the walk-in a name to call them by.")
+        await page.locator("#walkin-name").fill("Rosa Costa")
+        await dialog.get_by_role("button", name="One more").click()
+        await dialog.get_by_role("button", name="20 min").click()
+        await dialog.get_by_role("button", name="Add walk-in").click()
+        toast = page.locator("#toast")
+        await expect(toast).to_contain_text("Rosa Costa is on the waitlist (20 min)")
+        code = (await toast.inner_text()).split("code ")[1].split(",")[0]
+        rosa = page.locator(".book-row", has_text="Rosa C.")
+        await expect(rosa.locator(".status")).to_contain_text("waiting")
+        await expect(rosa.locator(".size")).to_have_text("3")
+
+        phone: Page = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+        await phone.goto(f"{live.base}/checkin#code={code}")
+        await phone.locator("#last-name").fill("Costa")
+        await phone.get_by_role("button", name="Find my reservation").click()
+        status = phone.locator("#status-line")
+        await expect(status).to_contain_text(
+            "You're on the waitlist. The wait is about 20 minutes.", timeout=5000
+        )
+
+        await page.get_by_role("button", name="More for Rosa C.").click()
+        await page.locator("#booking-dialog").get_by_role("button", name="Table ready").click()
+        await expect(rosa.locator(".status")).to_have_text("table ready")
+        # The phone page checks every 10 s: the guest learns it without touching anything.
+        await expect(status).to_have_text(
+            "Your table is ready! Please come to the host stand.", timeout=15_000
+        )
