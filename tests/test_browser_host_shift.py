@@ -269,3 +269,32 @@ async def test_a_walk_in_waits_and_their_phone_hears_the_table_is_ready(db: Engi
         await expect(status).to_have_text(
             "Your table is ready! Please come to the host stand.", timeout=15_000
         )
+
+
+async def test_seating_at_a_taken_table_asks_first(db: Engine, browser: Any) -> None:
+    async with live_service(db, None) as live:
+        async with live.client() as staff:
+            venue_id = await seed_venue(staff)
+            ana = await seed_booking(staff, venue_id, "Ana", "Costa")
+            ivo = await seed_booking(staff, venue_id, "Ivo", "Horvat")
+        page = await open_page(browser, live, "host")
+        await expect(page.locator("#conn")).to_have_text("live", timeout=5000)
+        tables = page.locator("#seat-tables")
+        await (
+            page.locator(f'.book-row[data-reservation="{ana.reservation_id}"]')
+            .get_by_role("button", name="Seat")
+            .click()
+        )
+        await tables.get_by_role("button", name="4", exact=True).click()
+        await expect(
+            page.locator(f'.book-row[data-reservation="{ana.reservation_id}"] .status')
+        ).to_have_text("seated · 4")
+        ivo_row = page.locator(f'.book-row[data-reservation="{ivo.reservation_id}"]')
+        await ivo_row.get_by_role("button", name="Seat").click()
+        await tables.get_by_role("button", name="4", exact=True).click()
+        await expect(page.locator("#seat-warning")).to_have_text(
+            "Table 4 is taken by Ana C. — tap it again to seat here anyway, or choose another."
+        )
+        await expect(ivo_row.locator(".status")).to_have_text("expected")  # nothing done yet
+        await tables.get_by_role("button", name="5", exact=True).click()
+        await expect(ivo_row.locator(".status")).to_have_text("seated · 5")

@@ -165,16 +165,36 @@
       "Seat " + nameOf(rid) + (row ? " · party of " + row.party_size : "");
     const grid = document.getElementById("seat-tables");
     grid.replaceChildren();
+    const taken = takenTables(rid);
     (config.tables || []).forEach(function (t) {
-      grid.appendChild(M.button(t, "btn table", function () { seat(t); }));
+      const b = M.button(t, "btn table" + (taken[t] ? " taken" : ""), function () { seat(t); });
+      if (taken[t]) b.title = "taken: " + taken[t];
+      grid.appendChild(b);
     });
     tableInput.value = "";
+    warned = null;
+    document.getElementById("seat-warning").hidden = true;
     dialog.showModal();
   }
+  // Tables with a party seated at them (from the book), by label.
+  function takenTables(except) {
+    const taken = {};
+    book.forEach(function (r) { if (r.status === "seated" && r.table && r.id !== except) taken[r.table] = r.name; });
+    return taken;
+  }
+  let warned = null;  // a taken table the host tapped once: a second tap seats there anyway
   function seat(table) {
     const rid = seating;
     const label = String(table).trim();
     if (rid === null || !label) return;
+    const taken = takenTables(rid);
+    if (taken[label] && warned !== label) {
+      warned = label;
+      const warning = document.getElementById("seat-warning");
+      warning.textContent = "Table " + label + " is taken by " + taken[label] + " — tap it again to seat here anyway, or choose another.";
+      warning.hidden = false;
+      return;
+    }
     dialog.close();
     seating = null;
     doAct("seat", rid, { table: label }, function (written) {
