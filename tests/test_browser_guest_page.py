@@ -102,12 +102,14 @@ async def test_the_pre_order_shows_quantities_prices_and_a_total_in_plain_words(
         await expect(menu).to_contain_text("takes a while: ordering ahead saves you the wait")
         await expect(menu).to_contain_text("ready as you sit down")
         assert "min to prepare" not in await menu.inner_text()
+        await page.locator("#notes").fill("Window table, please")  # typed, not saved yet
         await page.get_by_role("button", name="One more Duck confit").click()
         await page.get_by_role("button", name="Add Duck confit").click()
         await expect(page.locator("#order")).to_contain_text("2× Duck confit")
         await expect(page.locator("#order")).to_contain_text("€48.00")
         await page.get_by_role("button", name="Add Burrata").click()
         await expect(page.locator("#total")).to_have_text("Total €60.50 · paid at the table")
+        await expect(page.locator("#notes")).to_have_value("Window table, please")  # not wiped by the order
         # A quantity of zero or ten thousand: a plain answer, and the order as it was.
         async with await guest_session(live.base, ana) as phone:
             dish_id = (await phone.get("/api/guest/menu")).json()[0]["id"]

@@ -88,6 +88,7 @@
     $("signout").hidden = true;
     $("venue").textContent = "Check in";
     // Nothing of the guest's stays on the page once they leave it (or erase themselves).
+    editing.clear();
     document.querySelectorAll("input, textarea").forEach(function (f) {
       if (f.type === "checkbox") f.checked = false; else f.value = "";
     });
@@ -125,6 +126,13 @@
     if (!menuLoaded) loadMenu();
   }
 
+  // What the guest is typing stays: a field is filled from the service only until they edit it.
+  const editing = new Set();
+  function fill(id, value) { if (!editing.has(id)) $(id).value = value; }
+  ["preferred-name", "pronunciation", "allergies", "dietary", "occasion", "notes", "email"].forEach(function (id) {
+    $(id).addEventListener("input", function () { editing.add(id); });
+  });
+
   function render() {
     $("venue").textContent = me.venue.name;
     const at = new Date(me.reservation.at);
@@ -148,15 +156,15 @@
     }));
     document.querySelectorAll("[data-purpose]").forEach(function (box) { box.checked = !!me.consents[box.dataset.purpose]; });
     const p = me.preferences;
-    $("preferred-name").value = p.preferred_name || "";
-    $("pronunciation").value = p.pronunciation || "";
-    $("allergies").value = (p.allergies || []).join(", ");
-    $("email").value = me.guest.email || "";
+    fill("preferred-name", p.preferred_name || "");
+    fill("pronunciation", p.pronunciation || "");
+    fill("allergies", (p.allergies || []).join(", "));
+    fill("email", me.guest.email || "");
     $("marketing").disabled = !me.guest.email && !me.consents.marketing;
     allergyNote();
-    $("dietary").value = (p.dietary || []).join(", ");
-    $("occasion").value = p.occasion || "";
-    $("notes").value = p.notes || "";
+    fill("dietary", (p.dietary || []).join(", "));
+    fill("occasion", p.occasion || "");
+    fill("notes", p.notes || "");
     const order = $("order");
     let total = 0;
     order.replaceChildren.apply(order, me.items.map(function (i) {
@@ -279,7 +287,11 @@
       allergies: list($("allergies").value), dietary: list($("dietary").value),
       occasion: orNull($("occasion").value), notes: orNull($("notes").value),
     });
-    if (got) { toast("Saved"); load(); }
+    if (got) {
+      ["preferred-name", "pronunciation", "allergies", "dietary", "occasion", "notes"].forEach(function (id) { editing.delete(id); });
+      toast("Saved");
+      load();
+    }
   });
 
   $("allergies").addEventListener("input", allergyNote);
@@ -296,7 +308,7 @@
   $("email-form").addEventListener("submit", async function (e) {
     e.preventDefault();
     const got = await api("PUT", "/api/guest/me/email", { email: $("email").value.trim() });
-    if (got) { toast(got.email ? "E-mail saved" : "E-mail removed"); load(); }
+    if (got) { editing.delete("email"); toast(got.email ? "E-mail saved" : "E-mail removed"); load(); }
   });
   // A waitlisted walk-in's page says when the table is ready; everyone's status stays current.
   // Only the status line: what the guest is typing stays as it is.
