@@ -1,4 +1,4 @@
-"""Regenerate docs/host-screen.png and docs/kitchen-screen.png: a seeded evening, shot in Chromium.
+"""Regenerate docs/host-screen.png, docs/kitchen-screen.png and docs/guest-page.png: a seeded evening.
 
     uv run python docs/screenshots.py [--out docs] [--chromium /usr/bin/chromium]
 
@@ -28,7 +28,7 @@ from sqlmodel import col, select
 
 from maitre.api.app import create_app
 from maitre.config import Settings
-from maitre.db import make_engine, session_scope
+from maitre.db import make_engine, session_scope, upgrade_schema
 from maitre.models import Alert
 from maitre.presence import PresenceEvent
 from maitre.security.tokens import StaffRole
@@ -66,6 +66,7 @@ ITEMS = {
 async def main(out: Path, chromium: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/screens.db")
+        upgrade_schema(engine)  # the service checks the schema and will not start on an empty database
         settings = Settings(secret_key=secrets.token_hex(16), tables=[str(n) for n in range(1, 19)])  # type: ignore[arg-type]
         app = create_app(settings, None, engine=engine)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
@@ -82,6 +83,8 @@ async def main(out: Path, chromium: str) -> None:
                 await _evening(client, app.state.service, tokens)
             _backdate(engine)
             await _shoot(base, app.state.signer, out, chromium)
+            async with httpx.AsyncClient(base_url=base, headers=manager) as client:
+                await _guest_page(client, base, out, chromium)
         finally:
             server.should_exit = True
             await task
@@ -104,6 +107,7 @@ async def _evening(client: httpx.AsyncClient, service: Any, tokens: tuple[str, s
                     "last_name": last,
                     "consent_greeting": True,
                     "consent_kitchen": True,
+                    "consent_allergies": True,
                 },
             )
         ).json()
@@ -174,11 +178,11 @@ async def _evening(client: httpx.AsyncClient, service: Any, tokens: tuple[str, s
     def event(who: str, kind: str, distance: float, confidence: float) -> None:
         service.submit(PresenceEvent("bistro", bands[who], kind, time.time(), "door", distance, confidence))  # type: ignore[arg-type]
 
-    for who in ("Lars", "Aiko", "Tomás", "Siobhán", "Maeve"):
+    # Six parties at the door (Lars is seated), two on the way.
+    for who in ("Lars", "Aiko", "Tomás", "Siobhán", "Maeve", "Jonas", "Chloé", "Priya"):
         event(who, "arrived", 1.2, 0.93)
         await asyncio.sleep(0.3)
     event("Ngozi", "approaching", 48.0, 0.71)
-    event("Priya", "approaching", 21.0, 0.84)
     await asyncio.sleep(1.0)
     host = {"Authorization": f"Bearer {tokens[0]}"}
     kitchen = {"Authorization": f"Bearer {tokens[1]}"}
@@ -189,7 +193,9 @@ async def _evening(client: httpx.AsyncClient, service: Any, tokens: tuple[str, s
         ("Lars", "bump", {}, kitchen),
     ):
         body = {"action_id": secrets.token_hex(8), "kind": kind, "reservation_id": reservations[who], **extra}
-        (await client.post("/api/venues/bistro/actions", json=body, headers=auth)).raise_for_status()
+        r = await client.post("/api/venues/bistro/actions", json=body, headers=auth)
+        if r.is_error:
+            raise SystemExit(f"{who} {kind}: {r.status_code} {r.text}")
 
 
 def _backdate(engine: Any) -> None:
@@ -224,6 +230,45 @@ async def _shoot(base: str, signer: Any, out: Path, chromium: str) -> None:
                 _shrink(path)
                 print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
                 await page.close()
+        finally:
+            await browser.close()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+async def _guest_page(client: httpx.AsyncClient, base: str, out: Path, chromium: str) -> None:
+    """A guest booked for later, on their phone: a pre-order from the menu and an allergy not yet shared."""
+    for name, description, prep, price in (
+        ("Burrata", "Tomatoes, basil, olive oil", 6, 1400),
+        ("Duck confit", "Lentils, cherry jus", 18, 2600),
+        ("Beef Wellington", "For two, carved at the table", 40, 5800),
+    ):
+        menu = {"name": name, "description": description, "prep_minutes": prep, "price_cents": price}
+        await client.post("/api/venues/bistro/menu", json=menu)
+    venue_id = (await client.get("/api/venues/bistro")).json()["id"]
+    guest = (await client.post("/api/guests", json={"first_name": "Elena", "last_name": "Rossi"})).json()
+    at = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    booking = {"venue_id": venue_id, "guest_id": guest["id"], "party_size": 2, "at": at}
+    code = (await client.post("/api/reservations", json=booking)).json()["code"]
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport=PHONE, is_mobile=True)  # type: ignore[arg-type]
+            await page.goto(f"{base}/checkin#code={code}")
+            await page.locator("#last-name").fill("Rossi")
+            await page.get_by_role("button", name="Find my reservation").click()
+            await page.wait_for_selector("#menu li")
+            await page.get_by_role("button", name="One more Duck confit").click()
+            await page.get_by_role("button", name="Add Duck confit").click()
+            await page.get_by_role("button", name="Add Burrata").click()
+            await page.wait_for_selector("#total:not([hidden])")
+            await page.locator("#allergies").fill("sesame")
+            await page.wait_for_timeout(3500)  # the "added" toast goes
+            path = out / "guest-page.png"
+            await page.screenshot(path=str(path), full_page=True)
+            _shrink(path)
+            print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
         finally:
             await browser.close()
 
