@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import Session, col, func, select
 
-from maitre.alerts.boards import fold_host
 from maitre.alerts.store import find_alert, to_read
 from maitre.api.deps import (
     RATE_LIMITED,
@@ -30,12 +29,10 @@ from maitre.db import session_scope
 from maitre.guests import consent
 from maitre.guests.erasure import erase_guest
 from maitre.guests.ratelimit import RateLimiter
+from maitre.guests.visit_status import visit_status
 from maitre.hospitality.late_start import start_on_consent
-from maitre.hospitality.party import display_name
 from maitre.models import (
     RESERVATION_CODE_ALPHABET,
-    Alert,
-    AlertKind,
     AlertRead,
     Band,
     ConsentPurpose,
@@ -47,7 +44,6 @@ from maitre.models import (
     PreOrderItemRead,
     Reservation,
     ReservationStatus,
-    ScreenRole,
     Venue,
     row_id,
 )
@@ -205,85 +201,12 @@ def read_me(claims: GuestDep, session: SessionDep, service: ServiceDep) -> dict[
         ],
         "can_preorder": _can_preorder(session, reservation, venue),
         "currency": service.settings.currency,
-        "status_line": _status_line(session, reservation, guest),
+        "status_line": visit_status(session, reservation, guest),
     }
-
-
-def _status_line(session: Session, reservation: Reservation, guest: Guest) -> str:
-    gid = row_id(guest)
-    prefs = session.get(Preference, gid) or Preference(guest_id=gid)
-    banded = session.exec(select(Band.id).where(Band.guest_id == gid)).first() is not None
-    ordered = bool(_items(session, row_id(reservation)))
-    # "You chose not to be recognised" only for a guest who did choose: not for a switch left as it came.
-    chose = any(
-        e.purpose == ConsentPurpose.GREETING and e.source == "guest" for e in consent.history(session, gid)
-    )
-    return status_line(reservation, guest, prefs, banded, ordered, waitlist(session, reservation), chose)
-
-
-def waitlist(session: Session, reservation: Reservation) -> dict[str, Any] | None:
-    """The walk-in's place on the waitlist (quoted wait, whether the table is ready); None if not on it."""
-    rid = row_id(reservation)
-    events = session.exec(
-        select(Alert)
-        .where(
-            Alert.reservation_id == rid,
-            Alert.role == ScreenRole.HOST,
-            col(Alert.kind).in_((AlertKind.BOOKING, AlertKind.UNDO)),
-        )
-        .order_by(col(Alert.seq))
-    )
-    return fold_host(to_read(a, "") for a in events).waiting.get(rid)
 
 
 def _prefs_out(prefs: Preference) -> dict[str, object]:
     return prefs.model_dump(exclude={"guest_id"})
-
-
-def status_line(
-    reservation: Reservation,
-    guest: Guest,
-    prefs: Preference,
-    banded: bool,
-    ordered: bool,
-    waiting: dict[str, Any] | None = None,
-    chose_no_greeting: bool = True,
-) -> str:
-    """One sentence for the guest: what the venue will do when they come."""
-    status = reservation.status
-    if waiting is not None and status in (ReservationStatus.ARRIVED, ReservationStatus.PARTIALLY_ARRIVED):
-        if waiting["ready"]:
-            return "Your table is ready! Please come to the host stand."
-        quoted = waiting["quoted_minutes"]
-        about = f" The wait is about {quoted} minutes." if quoted else ""
-        return f"You're on the waitlist.{about} This page tells you when your table is ready."
-    if status == ReservationStatus.CANCELLED:
-        return "This reservation is cancelled."
-    if status in (ReservationStatus.COMPLETED, ReservationStatus.NO_SHOW):
-        return "This visit is over. Thank you!"
-    if status == ReservationStatus.SEATED:
-        return f"You're seated at table {reservation.table_label}. Enjoy!"
-    if status in (ReservationStatus.ARRIVED, ReservationStatus.PARTIALLY_ARRIVED):
-        return "You're here — the host knows you've arrived."
-    if banded and guest.consent_greeting:
-        line = (
-            f"The host is expecting you, and will greet you as {display_name(guest, prefs)} when you arrive."
-        )
-    elif banded and chose_no_greeting:
-        line = (
-            "The host is expecting you. You chose not to be recognised by your band, so it stays anonymous."
-        )
-    elif banded:
-        line = "The host is expecting you. Turn on “Greet me by name” below to be greeted when you arrive."
-    else:
-        line = "The host is expecting you. Link your band to be greeted by name."
-    if ordered:
-        line += (
-            " The kitchen starts your order as you arrive."
-            if banded and guest.consent_kitchen
-            else " Your order is started once you're seated."
-        )
-    return line
 
 
 @router.put("/me/preferences")
@@ -313,7 +236,7 @@ async def set_consent(body: consent.Consents, claims: GuestDep, service: Service
             granted = any(e.purpose == ConsentPurpose.KITCHEN and e.granted for e in changed)
             ticket = start_on_consent(session, reservation) if granted else None
             session.flush()
-            answers["status_line"] = _status_line(session, reservation, guest)
+            answers["status_line"] = visit_status(session, reservation, guest)
             venue = session.get(Venue, reservation.venue_id)
             assert venue is not None
             return [to_read(ticket, venue.slug)] if ticket is not None else []
