@@ -74,12 +74,25 @@ async def test_a_restart_with_a_new_key_signs_the_screen_out_with_words_for_the_
 
 
 async def _door(
-    browser: Any, live: Any, names: tuple[str, ...], viewport: dict[str, int] | None = None
+    browser: Any,
+    live: Any,
+    names: tuple[str, ...],
+    viewport: dict[str, int] | None = None,
+    notes: str | None = None,
 ) -> Any:
     """A host stand with these guests greeted at the door (in order); returns (page, guests)."""
     async with live.client() as staff:
         venue_id = await seed_venue(staff)
         guests = [await seed_guest(staff, venue_id, n, allergies=("peanuts",)) for n in names]
+        if notes is not None:  # every guest tells the venue a lot
+            for n, g in zip(names, guests, strict=True):
+                prefs = {
+                    "preferred_name": n,
+                    "allergies": ["peanuts"],
+                    "occasion": "Birthday",
+                    "notes": notes,
+                }
+                (await staff.put(f"/api/guests/{g.guest_id}/preferences", json=prefs)).raise_for_status()
     page = await browser.new_page(viewport=viewport or VIEWPORT)
     await page.goto(f"{live.base}/screens/host.html#token={live.token('host')}")
     await expect(page.locator("#conn")).to_have_text("live", timeout=5000)
@@ -104,8 +117,9 @@ async def test_four_greeting_cards_fit_at_the_door_and_say_how_long_the_party_ha
     db: Engine, browser: Any
 ) -> None:
     async with live_service(db, None) as live:
-        names = ("Siobhán", "Maximiliano", "Ngozi", "Aiko", "Tomás", "Priya")
-        page, _ = await _door(browser, live, names)
+        names = ("Siobhán", "Maximiliano-Alessandro", "Ngozi", "Aiko", "Tomás", "Priya")
+        note = "Prefers the quiet corner away from the kitchen door; bringing a cake at nine. " * 4
+        page, _ = await _door(browser, live, names, notes=note)
         shown = await page.evaluate(FULLY_SHOWN)
         print(f"\ngreeting cards fully shown at the door, 1280×800: {shown} of {len(names)}")
         assert shown >= 4

@@ -102,6 +102,7 @@ def _state(
             {
                 **book_row(session, r, vip_visits),
                 "late": r.id in board.late,
+                "late_seq": board.late.get(row_id(r)),  # an undo of that mark clears it
                 "waiting": board.waiting.get(row_id(r)),
             }
             for r in reservations

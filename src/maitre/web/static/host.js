@@ -36,7 +36,7 @@
 
   function snapshot(msg) {
     config = msg.config;
-    book = new Map(msg.reservations.map(function (r) { return [r.id, r]; }));
+    book = new Map(msg.reservations.map(function (r) { r.lateSeq = r.late_seq; return [r.id, r]; }));
     approaching = new Map(msg.approaching.map(function (c) { return [c.reservation_id, c]; }));
     greets = new Map(msg.greets.map(function (c) { return [c.reservation_id, c]; }));
     render();
@@ -269,13 +269,13 @@
     (c.dietary || []).forEach(function (x) { line.appendChild(el("span", "diet", x)); });
     line.appendChild(memberList(c));
     body.appendChild(line);
-    if (c.suggestion) body.appendChild(el("div", "suggestion", c.suggestion));
-    if (c.offer) body.appendChild(el("div", "offer", "Offer: " + c.offer));
-    if (c.notes) {
-      const notes = el("div", "notes", c.notes);
-      notes.title = c.notes;
-      body.appendChild(notes);
-    }
+    // The suggestion, offer and notes share one line: the whole note is a tap away (its title).
+    const extra = el("div", "extra");
+    if (c.suggestion) extra.appendChild(el("span", "suggestion", c.suggestion));
+    if (c.offer) extra.appendChild(el("span", "offer", "Offer: " + c.offer));
+    if (c.notes) extra.appendChild(el("span", "notes", c.notes));
+    extra.title = [c.suggestion, c.offer && "Offer: " + c.offer, c.notes].filter(Boolean).join("\n");
+    if (extra.childNodes.length) body.appendChild(extra);
     art.appendChild(body);
     const actions = el("div", "actions");
     if (c.acknowledged) {
