@@ -312,3 +312,23 @@ async def test_seating_at_a_taken_table_asks_first(db: Engine, browser: Any) -> 
         await expect(ivo_row.locator(".status")).to_have_text("expected")  # nothing done yet
         await tables.get_by_role("button", name="5", exact=True).click()
         await expect(ivo_row.locator(".status")).to_have_text("seated · 5")
+
+
+async def test_seating_by_hand_sends_the_pre_order_to_the_kitchen_screen(db: Engine, browser: Any) -> None:
+    async with live_service(db, None) as live:
+        async with live.client() as staff:
+            await seed_venue(staff)
+            lars = await checked_in(live, staff, "Lars")  # pre-ordered; no band consent at all
+        host = await open_page(browser, live, "host")
+        kitchen = await open_page(browser, live, "kitchen")
+        for p in (host, kitchen):
+            await expect(p.locator("#conn")).to_have_text("live", timeout=5000)
+        await (
+            host.locator(f'.book-row[data-reservation="{lars.reservation_id}"]')
+            .get_by_role("button", name="Seat")
+            .click()
+        )
+        await host.locator("#seat-tables").get_by_role("button", name="7", exact=True).click()
+        ticket = kitchen.locator(f'.ticket[data-reservation="{lars.reservation_id}"]')
+        await expect(ticket).to_be_visible(timeout=3000)
+        await expect(ticket).to_contain_text("Burrata")
