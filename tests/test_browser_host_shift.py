@@ -332,3 +332,18 @@ async def test_seating_by_hand_sends_the_pre_order_to_the_kitchen_screen(db: Eng
         ticket = kitchen.locator(f'.ticket[data-reservation="{lars.reservation_id}"]')
         await expect(ticket).to_be_visible(timeout=3000)
         await expect(ticket).to_contain_text("Burrata")
+
+
+async def test_a_walk_in_seated_now_goes_straight_to_a_table(db: Engine, browser: Any) -> None:
+    async with live_service(db, None) as live:
+        async with live.client() as staff:
+            await seed_venue(staff)
+        page = await open_page(browser, live, "host")
+        await expect(page.locator("#conn")).to_have_text("live", timeout=5000)
+        await page.get_by_role("button", name="+ Walk-in").click()
+        await page.locator("#walkin-name").fill("Kofi")
+        await page.locator("#walkin-dialog").get_by_role("button", name="Add walk-in").click()
+        await expect(page.locator("#seat-title")).to_have_text("Seat Kofi · party of 2")
+        await page.locator("#seat-tables").get_by_role("button", name="3", exact=True).click()
+        row = page.locator(".book-row", has_text="Kofi K.")
+        await expect(row.locator(".status")).to_have_text("seated · 3", timeout=3000)

@@ -466,7 +466,11 @@
     if (!got.ok) { error.textContent = "Not added: " + got.detail; error.hidden = false; return; }
     walkDialog.close();
     const rid = got.data.reservation_id;
-    if (walkWait === "") { askTable(rid); return; }
+    if (walkWait === "") {
+      askTable(rid);
+      document.getElementById("seat-title").textContent = "Seat " + name + " · party of " + walkSize;
+      return;
+    }
     M.say(name + " is on the waitlist (" + walkWait + " min). Their phone: code " + got.data.code +
           ", name " + got.data.last_name, null, null, 12);
   }

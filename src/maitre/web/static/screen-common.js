@@ -124,7 +124,9 @@ window.Maitre = (function () {
       hint.id = "sound-blocked";
       hint.hidden = true;
       hint.title = "The browser keeps the arrival chime silent until someone taps the screen";
-      document.querySelector("header .switches").before(hint);
+      const switches = document.querySelector("header .switches");
+      if (!switches) return;  // a screen without sound switches has no chime to unlock
+      switches.before(hint);
     }
     const blocked = prefs.sound && (!audio || audio.state !== "running");
     hint.hidden = !blocked;
