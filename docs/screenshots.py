@@ -1,4 +1,4 @@
-"""Regenerate docs/host-screen.png and docs/kitchen-screen.png: a seeded evening, shot in Chromium.
+"""Regenerate docs/host-screen.png, docs/kitchen-screen.png and docs/guest-page.png: a seeded evening.
 
     uv run python docs/screenshots.py [--out docs] [--chromium /usr/bin/chromium]
 
@@ -121,7 +121,7 @@ MENU = [
 async def main(out: Path, chromium: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/screens.db")
-        upgrade_schema(engine)
+        upgrade_schema(engine)  # the service checks the schema and will not start on an empty database
         settings = Settings(secret_key=secrets.token_hex(16), tables=[str(n) for n in range(1, 19)])  # type: ignore[arg-type]
         app = create_app(settings, None, engine=engine)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
@@ -138,13 +138,21 @@ async def main(out: Path, chromium: str) -> None:
                 await _evening(client, app.state.service, tokens)
             _backdate(engine)
             await _shoot(base, app.state.signer, out, chromium)
+            async with httpx.AsyncClient(base_url=base, headers=manager) as client:
+                await _guest_page(client, base, out, chromium)
         finally:
             server.should_exit = True
             await task
 
 
 async def _evening(client: httpx.AsyncClient, service: Any, tokens: tuple[str, str]) -> None:
-    r = await client.post("/api/venues", json={"slug": "bistro", "name": "Le Petit Bistro"})
+    # A zone where it is about seven in the evening now: the evening's bookings all fall in one
+    # service day (it starts at 04:00 local), whenever the script runs.
+    behind = (datetime.now(UTC).hour - 19) % 24  # Etc/GMT+N is N hours behind UTC
+    behind = behind - 24 if behind > 12 else behind
+    evening = f"Etc/GMT{behind:+d}" if behind else "Etc/GMT"
+    venue = {"slug": "bistro", "name": "Le Petit Bistro", "timezone": evening}
+    r = await client.post("/api/venues", json=venue)
     venue_id = r.raise_for_status().json()["id"]
     now = datetime.now(UTC)
     bands: dict[str, str] = {}
@@ -231,11 +239,11 @@ async def _evening(client: httpx.AsyncClient, service: Any, tokens: tuple[str, s
     def event(who: str, kind: str, distance: float, confidence: float) -> None:
         service.submit(PresenceEvent("bistro", bands[who], kind, time.time(), "door", distance, confidence))  # type: ignore[arg-type]
 
-    for who in ("Lars", "Aiko", "Tomás", "Siobhán", "Maeve"):
+    # Six parties at the door (Lars is seated), two on the way.
+    for who in ("Lars", "Aiko", "Tomás", "Siobhán", "Maeve", "Jonas", "Chloé", "Priya"):
         event(who, "arrived", 1.2, 0.93)
         await asyncio.sleep(0.3)
     event("Ngozi", "approaching", 48.0, 0.71)
-    event("Priya", "approaching", 21.0, 0.84)
     await asyncio.sleep(1.0)
     host = {"Authorization": f"Bearer {tokens[0]}"}
     kitchen = {"Authorization": f"Bearer {tokens[1]}"}
@@ -246,7 +254,9 @@ async def _evening(client: httpx.AsyncClient, service: Any, tokens: tuple[str, s
         ("Lars", "bump", {}, kitchen),
     ):
         body = {"action_id": secrets.token_hex(8), "kind": kind, "reservation_id": reservations[who], **extra}
-        (await client.post("/api/venues/bistro/actions", json=body, headers=auth)).raise_for_status()
+        r = await client.post("/api/venues/bistro/actions", json=body, headers=auth)
+        if r.is_error:
+            raise SystemExit(f"{who} {kind}: {r.status_code} {r.text}")
     await _rush(client, service, venue_id, now, host)
 
 
@@ -264,7 +274,7 @@ async def _rush(
         prefs = {"allergies": allergies, "notes": notes}
         await client.put(f"/api/guests/{guest['id']}/preferences", json=prefs)
         band = f"band:{0x100 + i:016x}"
-        await client.post("/api/bands", json={"advertiser_id": band, "guest_id": guest["id"]})
+        await client.post("/api/bands", json={"advertiser_id": band, "guest_id": guest["id"], "static": True})
         booking = {"venue_id": venue_id, "guest_id": guest["id"], "party_size": 2, "at": now.isoformat()}
         rid = (await client.post("/api/reservations", json=booking)).json()["id"]
         for name, qty, prep, course, mods in items:
@@ -317,6 +327,45 @@ async def _shoot(base: str, signer: Any, out: Path, chromium: str) -> None:
                 _shrink(path)
                 print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
                 await page.close()
+        finally:
+            await browser.close()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+async def _guest_page(client: httpx.AsyncClient, base: str, out: Path, chromium: str) -> None:
+    """A guest booked for later, on their phone: a pre-order from the menu and an allergy not yet shared."""
+    for name, description, prep, price in (
+        ("Burrata", "Tomatoes, basil, olive oil", 6, 1400),
+        ("Duck confit", "Lentils, cherry jus", 18, 2600),
+        ("Beef Wellington", "For two, carved at the table", 40, 5800),
+    ):
+        menu = {"name": name, "description": description, "prep_minutes": prep, "price_cents": price}
+        await client.post("/api/venues/bistro/menu", json=menu)
+    venue_id = (await client.get("/api/venues/bistro")).json()["id"]
+    guest = (await client.post("/api/guests", json={"first_name": "Elena", "last_name": "Rossi"})).json()
+    at = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    booking = {"venue_id": venue_id, "guest_id": guest["id"], "party_size": 2, "at": at}
+    code = (await client.post("/api/reservations", json=booking)).json()["code"]
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport=PHONE, is_mobile=True)  # type: ignore[arg-type]
+            await page.goto(f"{base}/checkin#code={code}")
+            await page.locator("#last-name").fill("Rossi")
+            await page.get_by_role("button", name="Find my reservation").click()
+            await page.wait_for_selector("#menu li")
+            await page.get_by_role("button", name="One more Duck confit").click()
+            await page.get_by_role("button", name="Add Duck confit").click()
+            await page.get_by_role("button", name="Add Burrata").click()
+            await page.wait_for_selector("#total:not([hidden])")
+            await page.locator("#allergies").fill("sesame")
+            await page.wait_for_timeout(3500)  # the "added" toast goes
+            path = out / "guest-page.png"
+            await page.screenshot(path=str(path), full_page=True)
+            _shrink(path)
+            print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
         finally:
             await browser.close()
 

@@ -194,6 +194,12 @@ class Settings(BaseSettings):
         "any other label can still be typed.",
     )
     # -- guests and privacy (docs/explain/privacy.md) --
+    currency: str = Field(
+        default="EUR",
+        pattern=r"^[A-Z]{3}$",
+        description="The menu's currency, as an ISO 4217 code (EUR, GBP, USD): the guest page shows "
+        "pre-order prices and the total in it.",
+    )
     guest_token_minutes: int = Field(
         default=180,
         ge=1,

@@ -86,6 +86,9 @@ class AlertKind(StrEnum):
     RECALL = "recall"  # kitchen: bumped ticket back on the rail
     ALLERGEN_ACK = "allergen_ack"  # kitchen: a cook has read the ticket's allergens
     ERASED = "erased"  # the guest erased their data: screens drop the party's cards
+    BOOKING = (
+        "booking"  # host: the booking changed at the stand (arrived by hand, no-show, cancel, late, size)
+    )
 
 
 # -- venues and their radio ------------------------------------------------------------------

@@ -15,6 +15,8 @@ from sqlmodel import Session, col, select
 from maitre.alerts import kitchen_actions
 from maitre.alerts.boards import fold_host, fold_kitchen
 from maitre.alerts.store import append_alert, find_alert, lock_venue_log, to_read
+from maitre.hospitality.booking_changes import BookingRefused, change_booking, undo_booking
+from maitre.hospitality.late_start import start_ticket
 from maitre.models import (
     OPEN_STATUSES,
     Alert,
@@ -43,12 +45,27 @@ class ActionKind(StrEnum):
     RECALL = "recall"
     ALLERGEN_ACK = "allergen_ack"
     FIRE = "fire"  # kitchen: fire the next held course (its event is a kitchen_fire)
+    # The booking at the stand (booking_changes.py): one BOOKING event each, undone like a seat.
+    ARRIVE = "arrive"
+    NO_SHOW = "no_show"
+    CANCEL = "cancel"
+    LATE = "late"
+    PARTY_SIZE = "party_size"
+    READY = "ready"  # a waiting walk-in's table is ready: their phone says so
 
 
 # The event an action writes, where its kind is not the action's own.
 EVENT_OF = {ActionKind.FIRE: AlertKind.KITCHEN_FIRE}
 
-HOST_ACTIONS = (ActionKind.GREET_ACK, ActionKind.SEAT, ActionKind.UNDO)
+BOOKING_ACTIONS = (
+    ActionKind.ARRIVE,
+    ActionKind.NO_SHOW,
+    ActionKind.CANCEL,
+    ActionKind.LATE,
+    ActionKind.PARTY_SIZE,
+    ActionKind.READY,
+)
+HOST_ACTIONS = (ActionKind.GREET_ACK, ActionKind.SEAT, ActionKind.UNDO, *BOOKING_ACTIONS)
 
 
 class StaffAction(BaseModel):
@@ -60,11 +77,14 @@ class StaffAction(BaseModel):
     by: StaffName | None = Field(
         default=None, description="allergen_ack: the name or initials of who read it"
     )
+    party_size: int | None = Field(default=None, ge=1, le=50, description="for party_size")
 
     @model_validator(mode="after")
     def _table_for_seat(self) -> StaffAction:
         if self.kind == ActionKind.SEAT and not (self.table and self.table.strip()):
             raise ValueError("seat needs a table")
+        if self.kind == ActionKind.PARTY_SIZE and self.party_size is None:
+            raise ValueError("party_size needs the new party size")
         return self
 
     @property
@@ -81,8 +101,13 @@ class ActionRefused(Exception):
         self.reason = reason
 
 
-def perform(session: Session, venue: Venue, action: StaffAction) -> tuple[Alert, bool]:
-    """Write the action's event (and its effect on the reservation); returns it, and whether it is new."""
+def perform(
+    session: Session, venue: Venue, action: StaffAction, follow: list[Alert] | None = None
+) -> tuple[Alert, bool]:
+    """Write the action's event (and its effect on the reservation); returns it, and whether it is new.
+
+    Events the action set off (a seated party's kitchen ticket) are appended to `follow`, after it.
+    """
     key = f"action:{action.action_id}"
     done = _replayed(session, venue, key, action)
     if done is not None:
@@ -108,6 +133,11 @@ def perform(session: Session, venue: Venue, action: StaffAction) -> tuple[Alert,
         kind, payload = _kitchen(action, history)
     alert = append_alert(session, venue, action.screen, kind, reservation.id, payload, key)
     assert alert is not None  # we hold the log lock and checked the key under it
+    if kind == AlertKind.SEAT:
+        # Seated by hand: a pre-order no band started starts now, as the guest page promised.
+        ticket = start_ticket(session, venue, reservation, "seated")
+        if ticket is not None and follow is not None:
+            follow.append(ticket)
     return alert, True
 
 
@@ -132,6 +162,11 @@ def _host(
         if card["acknowledged"]:
             raise ActionRefused(409, "the greeting is already acknowledged")
         return AlertKind.GREET_ACK, {"reservation_id": rid}
+    if action.kind in BOOKING_ACTIONS:
+        try:
+            return AlertKind.BOOKING, change_booking(reservation, action.kind.value, action.party_size)
+        except BookingRefused as refused:
+            raise ActionRefused(409, str(refused)) from None
     if action.kind == ActionKind.SEAT:
         if reservation.status == ReservationStatus.SEATED:
             raise ActionRefused(409, f"already seated at table {reservation.table_label}")
@@ -156,11 +191,15 @@ def _host(
         reservation.status = ReservationStatus(str(seat.payload["previous_status"]))
         reservation.table_label = None
         session.add(reservation)
+    if undone == AlertKind.BOOKING:
+        undo_booking(reservation, next(a for a in history if a.seq == seq).payload)
+        session.add(reservation)
     return AlertKind.UNDO, {
         "reservation_id": rid,
         "undoes": seq,
         "action": undone.value,
         "status": reservation.status.value,
+        "party_size": reservation.party_size,
     }
 
 

@@ -15,7 +15,7 @@ from maitre.models import AlertKind, AlertRead
 Card = dict[str, Any]
 
 # Staff actions an undo can take back, newest first.
-UNDOABLE = (AlertKind.GREET_ACK, AlertKind.SEAT)
+UNDOABLE = (AlertKind.GREET_ACK, AlertKind.SEAT, AlertKind.BOOKING)
 
 
 def _card(alert: AlertRead) -> Card:
@@ -25,11 +25,14 @@ def _card(alert: AlertRead) -> Card:
 class HostBoard:
     """Approaching parties and greet cards, with what the hosts did to them."""
 
-    __slots__ = ("approaching", "greets", "undoable")
+    __slots__ = ("approaching", "greets", "late", "undoable", "waiting")
 
     def __init__(self) -> None:
         self.approaching: dict[int, Card] = {}
         self.greets: dict[int, Card] = {}
+        self.late: dict[int, int] = {}  # parties the host marked as running late → seq of that mark
+        # Walk-ins on the waitlist: quoted wait, since when, and the seq of "table ready" (0: not yet).
+        self.waiting: dict[int, Card] = {}
         # Per reservation: (seq, kind) of the staff actions not yet undone, oldest first.
         self.undoable: dict[int, list[tuple[int, AlertKind]]] = {}
 
@@ -55,6 +58,25 @@ class HostBoard:
             if rid in self.greets:
                 self.greets[rid].update(table=p["table"], status=p["status"])
             self.undoable.setdefault(rid, []).append((alert.seq, kind))
+        elif kind == AlertKind.BOOKING:
+            if rid in self.greets:
+                self.greets[rid].update(status=p["status"], party_size=p["party_size"])
+            change = p["change"]
+            if change == "walk_in":  # a new booking, not a change to undo; waitlisted if a wait was quoted
+                if p.get("quoted_minutes") is None:
+                    return
+                self.waiting[rid] = {
+                    "quoted_minutes": p.get("quoted_minutes"),
+                    "since": alert.created_at.isoformat(),
+                    "ready": 0,
+                    "code": p.get("code"),
+                }
+                return
+            if change == "late":
+                self.late[rid] = alert.seq
+            if change == "ready" and rid in self.waiting:
+                self.waiting[rid]["ready"] = alert.seq
+            self.undoable.setdefault(rid, []).append((alert.seq, kind))
         elif kind == AlertKind.ERASED:  # the guest erased their data: no card of theirs stays up
             self.approaching.pop(rid, None)
             self.greets.pop(rid, None)
@@ -68,6 +90,13 @@ class HostBoard:
                     card["acknowledged"] = False
                 elif p["action"] == AlertKind.SEAT:
                     card.update(table=None, status=p["status"])
+                elif p["action"] == AlertKind.BOOKING:
+                    card.update(status=p["status"], party_size=p.get("party_size", card["party_size"]))
+            if self.late.get(rid) == p["undoes"]:
+                del self.late[rid]
+            wait = self.waiting.get(rid)
+            if wait is not None and wait["ready"] == p["undoes"]:
+                wait["ready"] = 0
 
     def last_undoable(self, reservation_id: int) -> tuple[int, AlertKind] | None:
         stack = self.undoable.get(reservation_id)

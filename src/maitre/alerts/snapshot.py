@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from maitre.alerts.boards import fold_host, fold_kitchen
 from maitre.alerts.store import alerts_since, to_read
 from maitre.hospitality.party import booking_name, earlier_visits, load_party
-from maitre.models import Alert, Reservation, ReservationStatus, ScreenRole, Venue
+from maitre.models import Alert, Reservation, ReservationStatus, ScreenRole, Venue, row_id
 
 log = logging.getLogger("maitre.alerts")
 
@@ -98,7 +98,15 @@ def _state(
     board = fold_host(events)
     approaching = {r.id for r in reservations if r.status == ReservationStatus.APPROACHING}
     return {
-        "reservations": [book_row(session, r, vip_visits) for r in reservations],
+        "reservations": [
+            {
+                **book_row(session, r, vip_visits),
+                "late": r.id in board.late,
+                "late_seq": board.late.get(row_id(r)),  # an undo of that mark clears it
+                "waiting": board.waiting.get(row_id(r)),
+            }
+            for r in reservations
+        ],
         "approaching": sorted(
             (c for rid, c in board.approaching.items() if rid in approaching), key=lambda c: c["seq"]
         ),

@@ -30,6 +30,7 @@ from maitre.api.routes import (
     system,
     tokens,
     venues,
+    walk_ins,
 )
 from maitre.config import Settings
 from maitre.db import make_engine
@@ -89,7 +90,7 @@ def create_app(settings: Settings, broker: BrokerAddress | None, engine: Engine 
         settings.guest_burst, settings.guest_per_minute, settings.probe_burst, settings.probe_per_minute
     )
     app.state.checkin_limits = checkin.CheckinLimits(settings.checkin_burst, settings.checkin_per_minute)
-    for module in (venues, guests, reservations, parties, screens, actions, system, login, tokens):
+    for module in (venues, guests, reservations, parties, screens, actions, walk_ins, system, login, tokens):
         app.include_router(module.router)
     for module in (checkin, menu, privacy, insights):  # the guest side, and its staff views
         app.include_router(module.router)

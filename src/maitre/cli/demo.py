@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import sys
 from pathlib import Path
+
+from pydantic import SecretStr
 
 from maitre.cli.settings import load_settings
 
 DEMO_DATABASE = "sqlite:///maitre-demo.db"  # fresh each run unless a database is named
-DEMO_KEY_FILE = "maitre-demo.secret"  # the demo's signing key, made once, beside its database
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,25 +35,32 @@ def run(args: argparse.Namespace) -> int:
     )
     if settings is None:
         return 2
-    if settings.signing_key() is None:
-        # Screens' links survive a restart of the demo: its own key, kept beside its database.
-        settings.secret_key_file = demo_secret(Path(DEMO_KEY_FILE))
-    from maitre.demo.run import run_demo
+    from maitre.demo.folder import DemoRunning, demo_secret, lock_folder, port_free
 
+    folder = Path.cwd()
     try:
+        # Before anything in the folder is touched: a running demo's database is not ours to reset.
+        lock = lock_folder(folder, f"http://{settings.http_host}:{settings.http_port}")
+    except DemoRunning as exc:
+        print(f"maitre: {exc}", file=sys.stderr)
+        return 1
+    try:
+        if not port_free(settings.http_host, settings.http_port):
+            print(
+                f"maitre: port {settings.http_port} is in use; start the demo with --port and a free one",
+                file=sys.stderr,
+            )
+            return 1
+        if settings.signing_key() is None:
+            settings = settings.model_copy(update={"secret_key": SecretStr(demo_secret(folder))})
+        from maitre.demo.run import run_demo
+
         asyncio.run(run_demo(settings, args.duration, fresh_db))
     except KeyboardInterrupt:
         pass
     except (OSError, ValueError) as exc:
         print(f"maitre: {exc}", file=sys.stderr)
         return 1
+    finally:
+        lock.release()
     return 0
-
-
-def demo_secret(path: Path) -> Path:
-    """The demo's signing key file, made (readable by its owner only) if it does not exist yet."""
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32) + "\n")
-    return path
-

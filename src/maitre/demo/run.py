@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
 from pathlib import Path
 from typing import cast
 
@@ -17,8 +16,9 @@ from maitre.api.screen_socket import PER_MESSAGE_DEFLATE, ScreenSocketProtocol
 from maitre.broker import start_embedded_broker
 from maitre.cli.calibration_walk import save_calibration
 from maitre.config import EMBEDDED, Settings
-from maitre.db import make_engine, upgrade_schema
-from maitre.demo.seed import DEMO_GUESTS, seed_guest, seed_venue
+from maitre.db import make_engine, session_scope, upgrade_schema
+from maitre.demo.evening import FIRST_ARRIVAL, GAP, Evening
+from maitre.demo.seed import seed_menu, seed_venue
 from maitre.evaluation.runner import calibrate
 from maitre.gateway.agent import GatewayAgent
 from maitre.mqtt import BrokerAddress
@@ -33,9 +33,6 @@ from maitre.sim.venue import bistro_layout
 log = logging.getLogger("maitre.demo.run")
 
 DEMO_DATABASE = "maitre-demo.db"
-FIRST_ARRIVAL = 4.0  # seconds after start: soon enough that a new user sees it at once
-ARRIVAL_GAP = 12.0
-PASSER_BY_GAP = 5.0
 DEMO_TOKEN_HOURS = 12.0
 
 
@@ -50,8 +47,11 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
         for suffix in ("", "-wal", "-shm"):
             Path(DEMO_DATABASE + suffix).unlink(missing_ok=True)
     engine = make_engine(settings.database_url)
+    # The migrations' progress is not news to someone starting a demo; warnings still show.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     upgrade_schema(engine)  # the demo's database is its own: bring it to this version's schema
     venue_id = seed_venue(engine, layout)
+    seed_menu(engine, venue_id)
     # Installation day: the calibration walk, in the demo's own radio (its own draws), sets how far
     # the bistro's signals stray from its plan; presence weighs the evidence with it.
     calibration = calibrate(Scenario(name="demo-calibration", seed=7, layout="bistro"))
@@ -59,22 +59,8 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
 
     air = Air(layout, seed=7)
     scene = Scene(air, seed=7)
-    names = []
-    for i, guest in enumerate(DEMO_GUESTS):
-        # Every guest's band advertises rotating ids (a new one every 16 s, to watch it): a fixed
-        # id could be recorded on the street and replayed (issue 26).
-        band = scene.new_band(rotation_exponent=4)
-        # Reservations spread around now: everyone arrives within the matching window.
-        seed_guest(engine, venue_id, guest, band, timedelta(minutes=5 * i - 10))
-        scene.guest_arrives(
-            f"{guest.first} {guest.last}", band, FIRST_ARRIVAL + i * ARRIVAL_GAP, from_left=i % 2 == 0
-        )
-        names.append(guest.first)
-    # A band nobody registered walks in too, and a stream of passers-by walks past.
-    scene.guest_arrives("stranger", scene.new_band(), FIRST_ARRIVAL + 2.5 * ARRIVAL_GAP)
-    horizon = duration or 3600.0
-    for k in range(int(horizon / PASSER_BY_GAP)):
-        scene.passer_by(f"passer-by {k}", scene.new_band(), 1.0 + k * PASSER_BY_GAP)
+    evening = Evening(engine, venue_id, scene)
+    first = evening.book_until(FIRST_ARRIVAL + 0.1)  # the first party, so its code can be printed now
 
     app = create_app(settings, address, engine=engine)
     server = uvicorn.Server(
@@ -97,12 +83,19 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
     signer = app.state.signer
     host_token = signer.issue(layout.venue, StaffRole.HOST, DEMO_TOKEN_HOURS)
     kitchen_token = signer.issue(layout.venue, StaffRole.KITCHEN, DEMO_TOKEN_HOURS)
+    manager_token = signer.issue(layout.venue, StaffRole.MANAGER, DEMO_TOKEN_HOURS)
     print(f"  host stand:  {base}/screens/host.html#token={host_token}")
     print(f"  kitchen:     {base}/screens/kitchen.html#token={kitchen_token}")
+    print(f"  insights:    {base}/screens/insights.html#token={manager_token}")
+    if first:
+        guest = first[0]
+        print(f"  guest page:  {base}/checkin#code={first[0].code} (last name {guest.guest.last})")
     print(f"  API docs:    {base}/docs")
-    who = ", ".join(names)
     print(f"  calibration walk (simulated): {calibration.describe()}")
-    print(f"  Arrivals every {ARRIVAL_GAP:.0f} s from {FIRST_ARRIVAL:.0f} s: {who}; Ctrl-C to stop.")
+    print(
+        f"  A party sets off every {GAP[0]:.0f}-{GAP[1]:.0f} s from {FIRST_ARRIVAL:.0f} s, "
+        "walk-ins now and then; check-in codes print as parties book; Ctrl-C to stop."
+    )
 
     tasks: list[asyncio.Task[None]] = []
     try:
@@ -114,6 +107,15 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
             await asyncio.sleep(0.05)
         service = app.state.service
         tasks.append(asyncio.create_task(_print_alerts(service, layout.venue)))
+        evening.on_booked = lambda b: print(
+            f"  [booked] {b.guest.first} {b.guest.last}, party of {b.guest.party}: "
+            f"check in at {base}/checkin#code={b.code} (last name {b.guest.last})"
+        )
+        evening.on_band = lambda guest_id: _follow_bands(service, guest_id)
+        evening.on_walk_in = lambda _: print(
+            "  [door] a walk-in, no booking (band unknown): seat them by hand"
+        )
+        tasks.append(asyncio.create_task(evening.run()))
         tasks += [asyncio.create_task(a.run(SimulatedSource(air, a.gateway))) for a in agents]
         tasks.append(asyncio.create_task(air.run()))
         if duration is not None:
@@ -131,6 +133,12 @@ async def run_demo(settings: Settings, duration: float | None, fresh_db: bool) -
             await serve
         if broker is not None:
             broker.stop()
+
+
+def _follow_bands(service: VenueService, guest_id: int) -> None:
+    """Tell the running service about a guest booked after it started, as linking a band on the phone does."""
+    with session_scope(service.engine) as session:
+        service.directory.refresh_bands_of(session, guest_id)
 
 
 async def _print_alerts(service: VenueService, venue: str) -> None:

@@ -14,6 +14,7 @@ from maitre.models import (
     Gateway,
     GatewayRole,
     Guest,
+    MenuItem,
     Preference,
     PreOrderItem,
     Reservation,
@@ -108,10 +109,42 @@ def seed_venue(engine: Engine, layout: Layout, name: str = "Le Petit Bistro", pl
         return venue_id
 
 
+# The bistro's menu: (name, description, prep minutes, price in cents). Pre-orders are priced from it.
+DEMO_MENU = (
+    ("Sourdough & butter", "Warm loaf, cultured butter", 3, 600),
+    ("Burrata", "Tomatoes, basil, olive oil", 6, 1400),
+    ("Sharing platter", "Charcuterie, cheeses, pickles", 15, 2600),
+    ("Duck confit", "Lentils, cherry jus", 18, 2600),
+    ("Mushroom risotto", "Wild mushrooms, parmesan", 20, 2100),
+    ("Steak frites", "Bavette, béarnaise, fries", 16, 2800),
+    ("Tarte tatin", "Crème fraîche", 12, 900),
+)
+
+
+def seed_menu(engine: Engine, venue_id: int) -> None:
+    """Put the bistro's dishes on its menu, for the guest page's pre-order."""
+    with session_scope(engine) as session:
+        for name, description, prep, price in DEMO_MENU:
+            session.add(
+                MenuItem(
+                    venue_id=venue_id,
+                    name=name,
+                    description=description,
+                    prep_minutes=prep,
+                    price_cents=price,
+                )
+            )
+
+
+_PRICES = {name: price for name, _, _, price in DEMO_MENU}
+
+
 def seed_guest(
     engine: Engine, venue_id: int, guest: DemoGuest, band: BandFirmware, at_offset: timedelta
-) -> int:
-    """Create a guest with preferences, a band and a reservation at now + at_offset; returns its id."""
+) -> tuple[int, str]:
+    """Create a guest with preferences, a band and a reservation at now + at_offset.
+
+    Returns the guest's id and the reservation's check-in code."""
     with session_scope(engine) as session:
         row = Guest(
             first_name=guest.first,
@@ -152,7 +185,11 @@ def seed_guest(
         for name, quantity, prep in guest.items:
             session.add(
                 PreOrderItem(
-                    reservation_id=row_id(reservation), name=name, quantity=quantity, prep_minutes=prep
+                    reservation_id=row_id(reservation),
+                    name=name,
+                    quantity=quantity,
+                    prep_minutes=prep,
+                    price_cents=_PRICES.get(name, 0),
                 )
             )
-        return guest_id
+        return guest_id, reservation.code

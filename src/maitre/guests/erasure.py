@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from maitre.alerts.store import append_alert
 from maitre.db import session_scope
 from maitre.guests.consent import FIELDS
-from maitre.hospitality.party import display_name
+from maitre.hospitality.party import booking_name, display_name, load_party
 from maitre.models import (
     OPEN_STATUSES,
     Alert,
@@ -80,10 +80,13 @@ def erase_guest(session: Session, guest: Guest) -> Erased:
         band.guest_id = None
         session.add(band)
     booked = list(session.exec(select(Reservation).where(Reservation.guest_id == gid)))
+    cancelled: set[int] = set()
     for reservation in booked:
+        # A party not yet here is cancelled; one already in the house stays (it is eating).
         if reservation.status in OPEN_STATUSES:
             reservation.status = ReservationStatus.CANCELLED
             session.add(reservation)
+            cancelled.add(row_id(reservation))
     joined = list(session.exec(select(PartyMember.reservation_id).where(PartyMember.guest_id == gid)))
     session.execute(delete(GuestArrival).where(col(GuestArrival.guest_id) == gid))
     session.execute(delete(PartyMember).where(col(PartyMember.guest_id) == gid))
@@ -103,8 +106,19 @@ def erase_guest(session: Session, guest: Guest) -> Erased:
     for rid, reservation in touched.items():
         venue = session.get(Venue, reservation.venue_id)
         assert venue is not None
+        party = load_party(session, reservation)
+        booker = party.members[0].guest if party.members else None
+        # What changed, so that open screens and a screen opened later show the same book row.
+        changed: dict[str, object] = {
+            "reservation_id": rid,
+            "cancelled": rid in cancelled,
+            "status": reservation.status.value,
+            "name": booking_name(booker) if booker else REDACTED,
+            "arrived": party.arrived,
+            "members": party.roll(),
+        }
         for role in (ScreenRole.HOST, ScreenRole.KITCHEN):
-            payload: dict[str, object] = {"reservation_id": rid, "cancelled": reservation.guest_id == gid}
+            payload = dict(changed)
             alert = append_alert(session, venue, role, AlertKind.ERASED, rid, payload)
             if alert is not None:
                 done.alerts.append((venue.slug, alert))

@@ -126,7 +126,9 @@ def display_name(guest: Guest, prefs: Preference | None) -> str:
 
 
 def booking_name(guest: Guest) -> str:
-    """The name the table is booked under, as the host stand's book shows it."""
+    """The name the table is booked under, as the host stand's book shows it ("Guest" once erased)."""
+    if guest.erased_at is not None:
+        return "Guest"
     return f"{guest.first_name} {guest.last_name[:1]}."
 
 

@@ -14,7 +14,7 @@ from maitre.alerts.kitchen_actions import echo_table
 from maitre.alerts.store import to_read
 from maitre.api.deps import ServiceDep, StaffDep, require_screen
 from maitre.db import session_scope
-from maitre.models import AlertRead, Venue
+from maitre.models import Alert, AlertRead, Venue
 
 router = APIRouter(prefix="/api/venues", tags=["screens"])
 
@@ -37,12 +37,13 @@ async def act(
             venue = session.exec(select(Venue).where(Venue.slug == slug)).first()
             if venue is None:
                 raise ActionRefused(404, f"no venue {slug!r}")
-            alert, new = perform(session, venue, action)
+            follow: list[Alert] = []
+            alert, new = perform(session, venue, action, follow)
             outcome.append((to_read(alert, slug), new))
             # A seat or its undo also puts the table on (or takes it off) the party's kitchen ticket.
             table = echo_table(session, venue, alert) if new else None
             echoed = [to_read(table, slug)] if table is not None else []
-        return [outcome[0][0], *echoed] if new else []
+        return [outcome[0][0], *(to_read(a, slug) for a in follow), *echoed] if new else []
 
     try:
         await service.hub.record(write)

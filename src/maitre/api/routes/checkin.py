@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import Session, col, func, select
 
 from maitre.alerts.store import find_alert, to_read
@@ -29,12 +29,14 @@ from maitre.db import session_scope
 from maitre.guests import consent
 from maitre.guests.erasure import erase_guest
 from maitre.guests.ratelimit import RateLimiter
+from maitre.guests.visit_status import visit_status
+from maitre.hospitality.late_start import start_on_consent
 from maitre.hospitality.menu_check import ordered_allergen_warnings
-from maitre.hospitality.party import display_name
 from maitre.models import (
     RESERVATION_CODE_ALPHABET,
     AlertRead,
     Band,
+    ConsentPurpose,
     Guest,
     MenuItem,
     MenuItemRead,
@@ -44,7 +46,6 @@ from maitre.models import (
     Reservation,
     ReservationStatus,
     Venue,
-    check_quantity,
     row_id,
 )
 from maitre.security.tokens import GuestClaims, InvalidToken, TokenSigner
@@ -171,11 +172,7 @@ class Order(BaseModel):
     menu_item_id: int
     quantity: int = Field(default=1, description=f"1 to {GUEST_MAX_PORTIONS}")
     modifiers: list[Tag] = Field(default_factory=list, max_length=10)
-
-    @field_validator("quantity")
-    @classmethod
-    def _sane_quantity(cls, quantity: int) -> int:
-        return check_quantity(quantity, GUEST_MAX_PORTIONS)
+    # Checked in the route, so the guest's phone gets one plain sentence, not a list of errors.
 
 
 def normalise_label(label: str) -> str:
@@ -183,7 +180,7 @@ def normalise_label(label: str) -> str:
 
 
 @router.get("/me")
-def read_me(claims: GuestDep, session: SessionDep) -> dict[str, object]:
+def read_me(claims: GuestDep, session: SessionDep, service: ServiceDep) -> dict[str, object]:
     """Everything the service holds for this reservation's guest, and what happens when they arrive."""
     reservation, guest = mine(session, claims)
     venue = session.get(Venue, reservation.venue_id)
@@ -205,50 +202,21 @@ def read_me(claims: GuestDep, session: SessionDep) -> dict[str, object]:
         "preferences": _prefs_out(prefs),
         "consents": consent.current(guest),
         "bands": [{"label": b.label or "(no code)"} for b in bands],
-        "items": [PreOrderItemRead.model_validate(i).model_dump() for i in items],
+        "items": [
+            {**PreOrderItemRead.model_validate(i).model_dump(), "price_cents": i.price_cents} for i in items
+        ],
         "can_preorder": _can_preorder(session, reservation, venue),
         # The guest's own allergies against what they ordered (their own words: no consent needed).
         "allergen_warnings": ordered_allergen_warnings(
             session, reservation.venue_id, prefs.allergies, [i.name for i in items]
         ),
-        "status_line": status_line(reservation, guest, prefs, bool(bands), bool(items)),
+        "currency": service.settings.currency,
+        "status_line": visit_status(session, reservation, guest),
     }
 
 
 def _prefs_out(prefs: Preference) -> dict[str, object]:
     return prefs.model_dump(exclude={"guest_id"})
-
-
-def status_line(
-    reservation: Reservation, guest: Guest, prefs: Preference, banded: bool, ordered: bool
-) -> str:
-    """One sentence for the guest: what the venue will do when they come."""
-    status = reservation.status
-    if status == ReservationStatus.CANCELLED:
-        return "This reservation is cancelled."
-    if status in (ReservationStatus.COMPLETED, ReservationStatus.NO_SHOW):
-        return "This visit is over. Thank you!"
-    if status == ReservationStatus.SEATED:
-        return f"You're seated at table {reservation.table_label}. Enjoy!"
-    if status in (ReservationStatus.ARRIVED, ReservationStatus.PARTIALLY_ARRIVED):
-        return "You're here — the host knows you've arrived."
-    if banded and guest.consent_greeting:
-        line = (
-            f"The host is expecting you, and will greet you as {display_name(guest, prefs)} when you arrive."
-        )
-    elif banded:
-        line = (
-            "The host is expecting you. You chose not to be recognised by your band, so it stays anonymous."
-        )
-    else:
-        line = "The host is expecting you. Link your band to be greeted by name."
-    if ordered:
-        line += (
-            " The kitchen starts your order as you arrive."
-            if banded and guest.consent_kitchen
-            else " Your order is started once you're seated."
-        )
-    return line
 
 
 @router.put("/me/preferences")
@@ -262,14 +230,45 @@ def set_preferences(body: GuestPreferences, claims: GuestDep, session: SessionDe
 
 
 @router.put("/me/consent")
-def set_consent(
-    body: consent.Consents, claims: GuestDep, session: SessionDep, service: ServiceDep
-) -> dict[str, bool]:
-    """Change any purpose; a withdrawal stops the band being followed before this returns."""
+async def set_consent(body: consent.Consents, claims: GuestDep, service: ServiceDep) -> dict[str, object]:
+    """Change any purpose; a withdrawal stops the band being followed before this returns.
+
+    Kitchen consent given once the party is in the house starts the pre-order now (late_start).
+    """
+    answers: dict[str, object] = {}
+
+    def write() -> list[AlertRead]:
+        with session_scope(service.engine) as session:
+            reservation, guest = mine(session, claims)
+            changed = consent.change(session, guest, body, source="guest")
+            consent.retrack(session, service.directory, service.presence, row_id(guest))
+            answers.update(consent.current(guest))
+            granted = any(e.purpose == ConsentPurpose.KITCHEN and e.granted for e in changed)
+            ticket = start_on_consent(session, reservation) if granted else None
+            session.flush()
+            answers["status_line"] = visit_status(session, reservation, guest)
+            venue = session.get(Venue, reservation.venue_id)
+            assert venue is not None
+            return [to_read(ticket, venue.slug)] if ticket is not None else []
+
+    await service.hub.record(write)
+    return answers
+
+
+class Email(BaseModel):
+    email: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$"),
+    ] = Field(description="where offers and the note after the visit go; empty to remove it")
+
+
+@router.put("/me/email", responses={422: {"description": "not an e-mail address"}})
+def set_email(body: Email, claims: GuestDep, session: SessionDep) -> dict[str, str | None]:
+    """The guest's e-mail address, for offers (with marketing consent); empty removes it."""
     _, guest = mine(session, claims)
-    consent.change(session, guest, body, source="guest")
-    consent.retrack(session, service.directory, service.presence, row_id(guest))
-    return consent.current(guest)
+    guest.email = body.email or None
+    session.add(guest)
+    return {"email": guest.email}
 
 
 @router.post("/me/bands", status_code=201, responses={404: {}, 409: {}})
@@ -326,6 +325,8 @@ def order(body: Order, claims: GuestDep, session: SessionDep) -> PreOrderItem:
     assert venue is not None
     if not _can_preorder(session, reservation, venue):
         raise HTTPException(409, "The kitchen has already started on this reservation.")
+    if not 1 <= body.quantity <= GUEST_MAX_PORTIONS:
+        raise HTTPException(422, f"Choose from 1 to {GUEST_MAX_PORTIONS} of a dish.")
     dish = session.get(MenuItem, body.menu_item_id)
     if dish is None or dish.venue_id != reservation.venue_id or not dish.available:
         raise HTTPException(404, "That dish is not on the menu.")

@@ -13,7 +13,36 @@
     if (text !== undefined && text !== null) e.textContent = String(text);
     return e;
   }
-  function showError(text) { $("error").textContent = text; $("error").hidden = !text; }
+  const MAX_OF_A_DISH = 20;
+  function money(cents) {
+    const currency = (me && me.currency) || "EUR";
+    try { return new Intl.NumberFormat([], { style: "currency", currency: currency }).format(cents / 100); }
+    catch (e) { return (cents / 100).toFixed(2) + " " + currency; }
+  }
+  // How long a dish takes, as a guest would put it (not the kitchen's minutes).
+  function readiness(minutes) {
+    if (minutes >= 20) return "takes a while: ordering ahead saves you the wait";
+    if (minutes >= 10) return "ready soon after you sit down";
+    return "ready as you sit down";
+  }
+  // Allergies typed in reach staff only with their own consent: say which, and offer to share.
+  function allergyNote() {
+    if (!me) return;
+    const typed = $("allergies").value.trim() !== "" || $("dietary").value.trim() !== "";
+    const shared = !!me.consents.allergies;
+    const note = $("allergy-note");
+    note.hidden = !typed;
+    note.className = "allergy-note " + (shared ? "shared" : "hidden-from-staff");
+    note.textContent = shared ? "The host and the kitchen will see these."
+      : "Not shared yet: the host and the kitchen will not see these.";
+    $("share-allergies").hidden = !typed || shared;
+  }
+  function showError(text) {
+    $("error").textContent = text;
+    $("error").hidden = !text;
+    if (text) showNotice("");
+  }
+  function showNotice(text) { $("notice").textContent = text; $("notice").hidden = !text; }
   let toastTimer = null;
   function toast(text) {
     $("toast").textContent = text;
@@ -49,14 +78,22 @@
     }).join("; ");
   }
 
-  function signOut(why) {
+  function signOut(why, good) {
     token = null;
+    me = null;
+    menuLoaded = false;
     try { sessionStorage.removeItem(KEY); } catch (e) { /* ignore */ }
     $("me").hidden = true;
     $("find").hidden = false;
     $("signout").hidden = true;
     $("venue").textContent = "Check in";
-    if (why) showError(why);
+    // Nothing of the guest's stays on the page once they leave it (or erase themselves).
+    editing.clear();
+    document.querySelectorAll("input, textarea").forEach(function (f) {
+      if (f.type === "checkbox") f.checked = false; else f.value = "";
+    });
+    ["bands", "order", "menu"].forEach(function (id) { $(id).replaceChildren(); });
+    if (good) { showError(""); showNotice(why); } else if (why) showError(why);
   }
 
   // -- find -------------------------------------------------------------------------------------------
@@ -77,6 +114,7 @@
 
   // -- the guest's page ---------------------------------------------------------------------------------
   let me = null;
+  let menuLoaded = false;
   async function load() {
     const got = await api("GET", "/api/guest/me");
     if (!got) return;
@@ -85,8 +123,15 @@
     $("me").hidden = false;
     $("signout").hidden = false;
     render();
-    loadMenu();
+    if (!menuLoaded) loadMenu();
   }
+
+  // What the guest is typing stays: a field is filled from the service only until they edit it.
+  const editing = new Set();
+  function fill(id, value) { if (!editing.has(id)) $(id).value = value; }
+  ["preferred-name", "pronunciation", "allergies", "dietary", "occasion", "notes", "email"].forEach(function (id) {
+    $(id).addEventListener("input", function () { editing.add(id); });
+  });
 
   function render() {
     $("venue").textContent = me.venue.name;
@@ -111,16 +156,23 @@
     }));
     document.querySelectorAll("[data-purpose]").forEach(function (box) { box.checked = !!me.consents[box.dataset.purpose]; });
     const p = me.preferences;
-    $("preferred-name").value = p.preferred_name || "";
-    $("pronunciation").value = p.pronunciation || "";
-    $("allergies").value = (p.allergies || []).join(", ");
-    $("dietary").value = (p.dietary || []).join(", ");
-    $("occasion").value = p.occasion || "";
-    $("notes").value = p.notes || "";
+    fill("preferred-name", p.preferred_name || "");
+    fill("pronunciation", p.pronunciation || "");
+    fill("allergies", (p.allergies || []).join(", "));
+    fill("email", me.guest.email || "");
+    $("marketing").disabled = !me.guest.email && !me.consents.marketing;
+    allergyNote();
+    fill("dietary", (p.dietary || []).join(", "));
+    fill("occasion", p.occasion || "");
+    fill("notes", p.notes || "");
     const order = $("order");
+    let total = 0;
     order.replaceChildren.apply(order, me.items.map(function (i) {
       const li = el("li", "ordered");
       li.appendChild(el("span", "grow", i.quantity + "× " + i.name));
+      const line = (i.price_cents || 0) * i.quantity;
+      total += line;
+      if (line) li.appendChild(el("span", "price", money(line)));
       if (me.can_preorder) {
         const x = el("button", "btn small", "Remove");
         x.type = "button";
@@ -129,6 +181,8 @@
       }
       return li;
     }));
+    $("total").textContent = "Total " + money(total) + " · paid at the table";
+    $("total").hidden = total === 0;
     $("preorder-closed").hidden = me.can_preorder;
     $("menu").hidden = !me.can_preorder;
   }
@@ -136,20 +190,39 @@
   async function loadMenu() {
     const dishes = await api("GET", "/api/guest/menu");
     if (!dishes) return;
+    menuLoaded = true;
     const menu = $("menu");
     menu.replaceChildren.apply(menu, dishes.map(function (d) {
       const li = el("li", "dish");
       li.dataset.dish = d.id;
       const text = el("span", "grow");
       text.appendChild(el("span", "dish-name", d.name));
-      const price = d.price_cents ? (d.price_cents / 100).toFixed(2) + " · " : "";
-      text.appendChild(el("span", "meta", price + d.prep_minutes + " min to prepare" + (d.description ? " · " + d.description : "")));
+      const price = d.price_cents ? money(d.price_cents) + " · " : "";
+      text.appendChild(el("span", "meta", price + (d.description ? d.description + " · " : "") + readiness(d.prep_minutes)));
       li.appendChild(text);
+      let qty = 1;
+      const stepper = el("span", "qty");
+      const shown = el("output", "", "1");
+      shown.setAttribute("aria-label", "How many " + d.name);
+      const less = el("button", "btn small", "−");
+      const more = el("button", "btn small", "+");
+      [less, more].forEach(function (b) { b.type = "button"; });
+      less.setAttribute("aria-label", "One fewer " + d.name);
+      more.setAttribute("aria-label", "One more " + d.name);
+      const set = function (n) { qty = Math.max(1, Math.min(MAX_OF_A_DISH, n)); shown.textContent = String(qty); };
+      less.addEventListener("click", function () { set(qty - 1); });
+      more.addEventListener("click", function () { set(qty + 1); });
+      stepper.append(less, shown, more);
+      li.appendChild(stepper);
       const add = el("button", "btn small", "Add");
       add.type = "button";
       add.setAttribute("aria-label", "Add " + d.name);
       add.addEventListener("click", async function () {
-        if (await api("POST", "/api/guest/me/items", { menu_item_id: d.id, quantity: 1 })) { toast(d.name + " added"); load(); }
+        if (await api("POST", "/api/guest/me/items", { menu_item_id: d.id, quantity: qty })) {
+          toast(qty + "× " + d.name + " added");
+          set(1);
+          load();
+        }
       });
       li.appendChild(add);
       return li;
@@ -199,6 +272,8 @@
       body[box.dataset.purpose] = box.checked;
       const got = await api("PUT", "/api/guest/me/consent", body);
       if (!got) { box.checked = !box.checked; return; }
+      if (me) { me.consents[box.dataset.purpose] = box.checked; allergyNote(); }
+      if (got.status_line) $("status-line").textContent = got.status_line;  // at once, not after a reload
       toast(box.checked ? "Turned on" : "Turned off — effective now");
       load();
     });
@@ -212,12 +287,40 @@
       allergies: list($("allergies").value), dietary: list($("dietary").value),
       occasion: orNull($("occasion").value), notes: orNull($("notes").value),
     });
-    if (got) { toast("Saved"); load(); }
+    if (got) {
+      ["preferred-name", "pronunciation", "allergies", "dietary", "occasion", "notes"].forEach(function (id) { editing.delete(id); });
+      toast("Saved");
+      load();
+    }
   });
+
+  $("allergies").addEventListener("input", allergyNote);
+  $("dietary").addEventListener("input", allergyNote);
+  $("share-allergies").addEventListener("click", async function () {
+    const got = await api("PUT", "/api/guest/me/consent", { allergies: true });
+    if (!got) return;
+    me.consents.allergies = true;
+    document.querySelector('[data-purpose="allergies"]').checked = true;
+    allergyNote();
+    toast("Shared with the host and the kitchen");
+    $("prefs-form").requestSubmit();  // and save what was typed
+  });
+  $("email-form").addEventListener("submit", async function (e) {
+    e.preventDefault();
+    const got = await api("PUT", "/api/guest/me/email", { email: $("email").value.trim() });
+    if (got) { editing.delete("email"); toast(got.email ? "E-mail saved" : "E-mail removed"); load(); }
+  });
+  // A waitlisted walk-in's page says when the table is ready; everyone's status stays current.
+  // Only the status line: what the guest is typing stays as it is.
+  setInterval(async function () {
+    if (!token || !me || document.hidden) return;
+    const got = await api("GET", "/api/guest/me");
+    if (got && me) { me.status_line = got.status_line; $("status-line").textContent = got.status_line; }
+  }, 10000);
 
   $("erase").addEventListener("click", async function () {
     if (!confirm("Erase your data and cancel this reservation? This cannot be undone.")) return;
-    if (await api("DELETE", "/api/guest/me")) signOut("Your data has been erased.");
+    if (await api("DELETE", "/api/guest/me")) signOut("Done: your data has been erased and this reservation cancelled.", true);
   });
 
   if (token) load();

@@ -70,9 +70,20 @@ window.Maitre = (function () {
       banner.textContent = (text || "Offline — reconnecting…") + since;
     }
   }
-  function fatal(reason) {
-    setOnline(false, "not signed in");
-    banner.textContent = "This screen is not signed in: " + reason + ". Open it with a fresh link from `maitre token`.";
+  // Why a screen cannot sign in, said for the person standing at it (a host or a cook).
+  const SIGNED_OUT = {
+    4401: "Signed out: this screen's link no longer works (the system was restarted or the link expired).",
+    4403: "Signed out: this link is for another screen or restaurant.",
+    4404: "This screen's link points to a restaurant or screen that does not exist.",
+    0: "This screen has no sign-in link.",
+  };
+  function fatal(code, reason) {
+    setOnline(false, "signed out");
+    banner.replaceChildren(
+      el("strong", "", SIGNED_OUT[code] || SIGNED_OUT[4401]),
+      el("span", "", " Ask the manager for a new screen link, then open it here."));
+    banner.title = reason || "";  // the technical reason, for whoever fixes it
+    document.body.dataset.signedOut = String(code);
     document.body.classList.add("is-fatal");
   }
 
@@ -90,6 +101,7 @@ window.Maitre = (function () {
       try { localStorage.setItem("maitre." + name, prefs[name] ? "on" : "off"); } catch (e) {}
       show();
       unlockAudio();
+      soundHint();
     });
     show();
   }
@@ -104,6 +116,29 @@ window.Maitre = (function () {
     } catch (e) { audio = null; }
   }
   document.addEventListener("pointerdown", unlockAudio, { once: true });
+  // Until someone taps the screen the browser keeps the chime silent: say so where it shows.
+  function soundHint() {
+    let hint = document.getElementById("sound-blocked");
+    if (!hint) {
+      hint = button("Tap to enable sound", "sound-blocked", function () { unlockAudio(); });
+      hint.id = "sound-blocked";
+      hint.hidden = true;
+      hint.title = "The browser keeps the arrival chime silent until someone taps the screen";
+      const switches = document.querySelector("header .switches");
+      if (!switches) return;  // a screen without sound switches has no chime to unlock
+      switches.before(hint);
+    }
+    const blocked = prefs.sound && (!audio || audio.state !== "running");
+    hint.hidden = !blocked;
+  }
+  function watchSound() {
+    try {
+      if (!audio) audio = new (window.AudioContext || window.webkitAudioContext)();
+      audio.onstatechange = soundHint;
+    } catch (e) { audio = null; }
+    soundHint();
+    setTimeout(soundHint, 300);  // some browsers report "running" only a moment after creating it
+  }
   function chime() {
     if (!prefs.sound || !audio || audio.state !== "running") return;
     [880, 1320].forEach(function (freq, i) {
@@ -179,7 +214,7 @@ window.Maitre = (function () {
           headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
           body: body,
         });
-        if (r.ok) return true;
+        if (r.ok) { try { return await r.json(); } catch (e) { return true; } }  // the event it wrote
         let detail = r.statusText;
         try { const j = await r.json(); detail = typeof j.detail === "string" ? j.detail : detail; } catch (e) {}
         say("Not done: " + detail);
@@ -190,6 +225,24 @@ window.Maitre = (function () {
     }
     say("Not done: the service cannot be reached");
     return false;
+  }
+
+  // A POST to the venue's API as this screen; {ok, data} or {ok: false, detail} in words for staff.
+  async function post(path, payload) {
+    try {
+      const r = await fetch("/api/venues/" + encodeURIComponent(venue) + path, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
+        body: JSON.stringify(payload),
+      });
+      let data = null;
+      try { data = await r.json(); } catch (e) { data = null; }
+      if (r.ok) return { ok: true, data: data };
+      const detail = data && typeof data.detail === "string" ? data.detail : "please check what you entered";
+      return { ok: false, detail: detail };
+    } catch (e) {
+      return { ok: false, detail: "the service cannot be reached" };
+    }
   }
 
   // -- the feed: snapshot or resume, then each event exactly once, in order ------------------------
@@ -232,7 +285,7 @@ window.Maitre = (function () {
       sock.onclose = function (ev) {
         if (sock !== ws) return;
         clearInterval(pinger);
-        if (FATAL[ev.code]) { fatal(ev.reason || "refused"); return; }
+        if (FATAL[ev.code]) { fatal(ev.code, ev.reason); return; }
         setOnline(false);
         setTimeout(open, retry);
         retry = Math.min(retry * 2, 5000);
@@ -253,13 +306,14 @@ window.Maitre = (function () {
       }, PING_EVERY_MS);
     }
 
-    if (!token || !venue) { fatal("no token in the link"); return; }
+    if (!token || !venue) { fatal(0, "no token in the link"); return; }
     open();
   }
 
   function start(handlers) {
     setupSwitch("sound", "sound");
     setupSwitch("flash", "flash");
+    watchSound();
     document.getElementById("venue").textContent = venue || "";
     const clockEl = document.getElementById("clock");
     const tick = function () { clockEl.textContent = timeFormat.format(new Date(serverNow())); };
@@ -269,5 +323,5 @@ window.Maitre = (function () {
   }
 
   return { el: el, button: button, act: act, say: say, announce: announce, start: start,
-           serverNow: serverNow, clock: clock, alarm: alarm };
+           serverNow: serverNow, clock: clock, alarm: alarm, post: post, hideToast: hideToast };
 })();
