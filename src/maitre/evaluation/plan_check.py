@@ -21,10 +21,20 @@ from dataclasses import dataclass
 from typing import Literal
 
 import msgspec
+import numpy as np
 
 from maitre.evaluation.family import pooled
 from maitre.evaluation.runner import ENGINES, Score, record, score
-from maitre.floorplan import FloorPlanError, Rect, VenueModel, WallSpec, host_stand_depth, inward
+from maitre.floorplan import (
+    BAND_HEIGHT_M,
+    FloorPlanError,
+    Rect,
+    VenueModel,
+    WallSpec,
+    host_stand_depth,
+    inward,
+)
+from maitre.presence.grid import crosses_wall
 from maitre.sim.family import draw_radio
 from maitre.sim.scenario import CrowdSpec, Scenario, build
 from maitre.sim.venue import GatewayPlacement, Layout, Wall, Zone
@@ -37,7 +47,7 @@ PARTIES = 12
 RESIDUAL_GAIN_DB = 1.5
 UNMEASURED_GAIN_DB = 6.0
 Role = Literal["door", "approach", "inside"]
-TOO_CLOSE_M = 1.5  # a suggested place this near an existing gateway adds little but a second opinion
+TOO_CLOSE_M = 1.0  # a suggested place this near an existing gateway, on its side of the walls, adds little
 
 
 @dataclass(frozen=True)
@@ -148,8 +158,17 @@ def candidate_places(model: VenueModel) -> list[Place]:
         Place("post", "across the sidewalk (a lamp post or awning)", 0.0, street_y - 1.5, "approach", 3.0),
         Place("ceiling", "on the ceiling, 3 m inside the door", 0.0, DOOR_Y + 3.0, "inside", 2.8),
     ]
-    taken = list(model.gateways.values())
-    return [p for p in places if all(math.hypot(p.x - x, p.y - y) > TOO_CLOSE_M for x, y in taken)]
+    return [p for p in places if not any(_same_place(model, p, g) for g in model.gateways)]
+
+
+def _same_place(model: VenueModel, place: Place, gateway: str) -> bool:
+    """Within TOO_CLOSE_M of a gateway (heights too), with no wall between: taken."""
+    gx, gy = model.gateways[gateway]
+    lift = place.height - model.heights.get(gateway, BAND_HEIGHT_M)
+    if math.hypot(place.x - gx, place.y - gy, lift) > TOO_CLOSE_M:
+        return False
+    xs, ys = np.array([place.x]), np.array([place.y])
+    return not any(bool(crosses_wall(w.x0, w.y0, w.x1, w.y1, xs, ys, gx, gy)[0]) for w in model.walls)
 
 
 def with_place(model: VenueModel, roles: dict[str, str], place: Place) -> tuple[VenueModel, dict[str, str]]:

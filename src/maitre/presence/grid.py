@@ -47,7 +47,7 @@ def expected_levels(
         )
     level = model.gains.get(gateway, 0.0) - 10.0 * exponent * np.log10(d)
     for w in model.walls:
-        level -= w.loss_db * _crosses(w.x0, w.y0, w.x1, w.y1, xs, ys, px, py)
+        level -= w.loss_db * crosses_wall(w.x0, w.y0, w.x1, w.y1, xs, ys, px, py)
     return level
 
 
@@ -87,8 +87,8 @@ class VenueGrid:
         right = np.ones((ny, nx - 1), dtype=bool)
         up = np.ones((ny - 1, nx), dtype=bool)
         for w in model.walls:
-            right &= ~_crosses(w.x0, w.y0, w.x1, w.y1, gxs[:, :-1], gys[:, :-1], gxs[:, 1:], gys[:, 1:])
-            up &= ~_crosses(w.x0, w.y0, w.x1, w.y1, gxs[:-1, :], gys[:-1, :], gxs[1:, :], gys[1:, :])
+            right &= ~crosses_wall(w.x0, w.y0, w.x1, w.y1, gxs[:, :-1], gys[:, :-1], gxs[:, 1:], gys[:, 1:])
+            up &= ~crosses_wall(w.x0, w.y0, w.x1, w.y1, gxs[:-1, :], gys[:-1, :], gxs[1:, :], gys[1:, :])
         self.open_right = right.astype(float)
         self.open_up = up.astype(float)
         self.inside2d = inside.reshape(self.shape)
@@ -208,7 +208,7 @@ def track_update(
     return float(p[grid.inside2d].sum())
 
 
-def _crosses(
+def crosses_wall(
     x0: float, y0: float, x1: float, y1: float, ax: np.ndarray, ay: np.ndarray, bx: float, by: float
 ) -> np.ndarray:
     """For each point a: does the segment a→b cross the wall (x0,y0)→(x1,y1)?"""
