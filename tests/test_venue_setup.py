@@ -100,6 +100,7 @@ async def test_a_reservation_is_booked_by_the_venue_slug(client: httpx.AsyncClie
     assert r.status_code in (403, 404)
 
 
+@pytest.mark.timeout(600)  # a child process simulating an evening: seconds idle, minutes on a loaded box
 async def test_a_prediction_of_the_plan_runs_apart_and_its_report_comes_back(
     client: httpx.AsyncClient,
 ) -> None:
@@ -109,7 +110,8 @@ async def test_a_prediction_of_the_plan_runs_apart_and_its_report_comes_back(
     assert r.status_code == 404 and "no layout" in r.text
     assert (await client.put("/api/venues/bistro/layout", json=PLAN)).status_code == 200
     assert (await client.post("/api/venues/bistro/layout/prediction", json={"radios": 0})).status_code == 422
-    r = await client.post("/api/venues/bistro/layout/prediction", json={"radios": 1, "advice": False})
+    quick = {"radios": 1, "advice": False, "evening_seconds": 150}
+    r = await client.post("/api/venues/bistro/layout/prediction", json=quick)
     assert r.status_code == 202 and r.json()["status"] == "running"
     again = await client.post("/api/venues/bistro/layout/prediction", json={"radios": 1})
     assert again.status_code == 409  # one at a time per venue

@@ -48,6 +48,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="SECONDS",
         help="the bands' advertising interval, when known (default: drawn per evening, 0.1-1 s)",
     )
+    check.add_argument(
+        "--evening-seconds",
+        type=float,
+        default=360.0,
+        help="length of each simulated evening (default 360; 12 parties arrive in it, whatever its length)",
+    )
     check.add_argument("--json", action="store_true", help="print the report as one JSON object")
     check.set_defaults(func=run)
 
@@ -62,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
     if args.advertising is not None and not 0.02 <= args.advertising <= 10.0:
         print("maitre: --advertising must be between 0.02 and 10 seconds", file=sys.stderr)
         return 2
+    if not 150.0 <= args.evening_seconds <= 3600.0:
+        print("maitre: --evening-seconds must be between 150 and 3600", file=sys.stderr)
+        return 2
     if (args.venue is None) == (args.file is None):
         print("maitre: name a venue, or give --file with a plan (not both)", file=sys.stderr)
         return 2
@@ -75,7 +84,16 @@ def run(args: argparse.Namespace) -> int:
     if loaded is None:
         return 2
     model, roles = loaded
-    return check_main(label, model, roles, args.radios, not args.no_advice, args.advertising, args.json)
+    return check_main(
+        label,
+        model,
+        roles,
+        args.radios,
+        not args.no_advice,
+        args.advertising,
+        args.json,
+        args.evening_seconds,
+    )
 
 
 def _from_database(slug: str) -> Plan | None:

@@ -356,6 +356,7 @@ def main(
     advise: bool = True,
     advertising_s: float | None = None,
     as_json: bool = False,
+    evening_s: float = EVENING_S,
 ) -> int:
     """Print the prediction (and advice); 2 when the plan cannot be simulated."""
     try:
@@ -365,6 +366,7 @@ def main(
             radios,
             advise,
             progress=lambda m: print(m, file=sys.stderr),
+            evening_s=evening_s,
             advertising_s=advertising_s,
         )
     except FloorPlanError as exc:

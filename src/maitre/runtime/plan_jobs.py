@@ -59,16 +59,17 @@ class PlanJobs:
         job = self.jobs.get(venue)
         return job is not None and job.status == "running"
 
-    def start(self, venue: str, radios: int, advice: bool = True) -> PlanJob:
+    def start(self, venue: str, radios: int, advice: bool = True, evening_s: float = 360.0) -> PlanJob:
         """Start a prediction for `venue` (the caller checked none is running); from any thread."""
         if self.loop is None:
             raise RuntimeError("the service has not started")
         job = self.jobs[venue] = PlanJob("running", time.time(), radios)
-        job.task = asyncio.run_coroutine_threadsafe(self._run(venue, job, advice), self.loop)
+        job.task = asyncio.run_coroutine_threadsafe(self._run(venue, job, advice, evening_s), self.loop)
         return job
 
-    async def _run(self, venue: str, job: PlanJob, advice: bool) -> None:
+    async def _run(self, venue: str, job: PlanJob, advice: bool, evening_s: float) -> None:
         command = [sys.executable, "-m", "maitre.cli", "plan", "check", venue, "--json"]
+        command += ["--evening-seconds", str(evening_s)]
         command += ["--radios", str(job.radios)] + ([] if advice else ["--no-advice"])
         env = {**os.environ, "MAITRE_DATABASE_URL": self.database_url}
         child: asyncio.subprocess.Process | None = None

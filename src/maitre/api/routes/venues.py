@@ -120,6 +120,9 @@ def check_layout(slug: str, session: SessionDep, claims: VenueManagerDep) -> Pla
 class PredictionRequest(BaseModel):
     radios: int = Field(default=4, ge=1, le=10, description="simulated evenings, one drawn radio each")
     advice: bool = Field(default=True, description="also try one more gateway at a few places")
+    evening_seconds: float = Field(
+        default=360.0, ge=150.0, le=3600.0, description="each simulated evening's length"
+    )
 
 
 class Prediction(BaseModel):
@@ -148,7 +151,7 @@ def predict_layout(
         raise HTTPException(422, {"errors": check.errors, "warnings": check.warnings})
     if service.plan_jobs.running(slug):
         raise HTTPException(409, f"a prediction for {slug!r} is already running: GET this path for it")
-    return service.plan_jobs.start(slug, body.radios, body.advice).public()
+    return service.plan_jobs.start(slug, body.radios, body.advice, body.evening_seconds).public()
 
 
 @router.get("/{slug}/layout/prediction", response_model=Prediction)
