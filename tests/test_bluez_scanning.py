@@ -93,7 +93,7 @@ async def gateway(broker: BrokerAddress, source: BleakSource) -> AsyncIterator[G
             await task
 
 
-async def scanning(source: BleakSource, mode: str, timeout: float = 10) -> None:
+async def scanning(source: BleakSource, mode: str, timeout: float = 20) -> None:
     await wait_until(lambda: source.mode == mode, timeout=timeout, what=f"scanning {mode}")
 
 
