@@ -127,3 +127,23 @@ def test_the_engine_builds_its_grid_from_the_gains_it_learned_and_reports_drift(
         stand(f"moved{i}", {**TRUE_GAINS, "street": TRUE_GAINS["street"] + 10.0})
     (warning,) = engine.drift_warnings("v")
     assert warning.startswith("gateway street reads +") and "moved, turned or blocked" in warning
+
+
+def test_shifting_a_built_grid_and_door_test_by_new_gains_equals_building_them_again() -> None:
+    import msgspec
+
+    from maitre.floorplan import inward
+    from maitre.presence.door_test import DoorTest
+    from maitre.presence.grid import VenueGrid
+
+    gained = msgspec.structs.replace(MODEL, gains={"door": 3.5, "dining": -2.0})
+    grid, door = VenueGrid(MODEL, EXPONENT, 8.0), DoorTest(MODEL, inward(MODEL), EXPONENT, 8.0)
+    grid.locate({"door": -20.0})  # a cached term that must not outlive the shift
+    grid.shift_gains(gained, {"door": 3.5, "street": 0.0, "dining": -2.0})
+    door.shift_gains({"door": 3.5, "street": 0.0, "dining": -2.0})
+    fresh_grid, fresh_door = VenueGrid(gained, EXPONENT, 8.0), DoorTest(gained, inward(gained), EXPONENT, 8.0)
+    for g in MODEL.gateways:
+        np.testing.assert_allclose(grid.expected[g], fresh_grid.expected[g], atol=1e-9)
+    assert grid.loglik({"door": -20.0}) == pytest.approx(fresh_grid.loglik({"door": -20.0}))
+    for a, b in ((door.mu1, fresh_door.mu1), (door.mu0, fresh_door.mu0), (door.mu_stay, fresh_door.mu_stay)):
+        np.testing.assert_allclose(a, b, atol=1e-9)

@@ -154,6 +154,14 @@ class DoorTest:
         self.mu0 = self._means(model, exponent, body_db, outs, PASSING, rel)
         self.mu_stay = self._means(model, exponent, body_db, stays, PASSING, rel)
 
+    def shift_gains(self, deltas: dict[str, float]) -> None:
+        """The same hypotheses after the gateways' gains moved by `deltas` dB: a constant per gateway."""
+        for gateway, delta in deltas.items():
+            k = self.index.get(gateway)
+            if delta and k is not None:
+                for mu in (self.mu1, self.mu0, self.mu_stay):
+                    mu[:, k, :] += delta
+
     def _means(
         self,
         model: VenueModel,

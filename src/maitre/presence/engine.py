@@ -116,7 +116,21 @@ class PresenceEngine:
             gains = learner.update()
             if gains is not None:
                 model = self.models[venue]
-                self._learned[venue] = (model, msgspec.structs.replace(model, gains=gains))
+                was = self._model(venue)
+                now = msgspec.structs.replace(model, gains=gains)
+                self._learned[venue] = (model, now)
+                # Only constants per gateway moved: shift what was built instead of building it again
+                # (a door test takes a few tenths of a second to build, and ingest waits meanwhile).
+                deltas = {g: gains.get(g, 0.0) - was.gains.get(g, 0.0) for g in model.gateways}
+                grid = self._grids.get(venue)
+                if grid is not None and grid[0] is was:
+                    grid[1].shift_gains(now, deltas)
+                    self._grids[venue] = (now, grid[1])
+                door = self._doors.get(venue)
+                if door is not None and door[0] is was:
+                    if door[1] is not None:
+                        door[1].shift_gains(deltas)
+                    self._doors[venue] = (now, door[1], door[2])
 
     def _model(self, venue: str) -> VenueModel:
         """The venue's plan as the engine uses it: with the gains it learned, once it has."""

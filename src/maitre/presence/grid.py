@@ -102,6 +102,15 @@ class VenueGrid:
         edge &= ~self.inside2d
         self.street_edges = edge / max(int(edge.sum()), 1)
 
+    def shift_gains(self, model: VenueModel, deltas: dict[str, float]) -> None:
+        """The same grid for `model`, whose gateways' gains moved by `deltas` dB: no rebuild."""
+        for gateway, delta in deltas.items():
+            if delta and gateway in self.expected:
+                self.expected[gateway] = self.expected[gateway] + delta
+                for key in [k for k in self._terms if k[0] == gateway]:
+                    del self._terms[key]
+        self.model = model
+
     def loglik(self, levels: dict[str, float]) -> np.ndarray | None:
         """Log-likelihood of every cell given levels relative to 1 m power; None if none apply."""
         ll: np.ndarray | None = None
