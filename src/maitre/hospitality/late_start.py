@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, select
 
 from maitre.alerts.store import append_alert, find_alert
-from maitre.hospitality.party import booking_name, load_party
+from maitre.hospitality.menu_check import ordered_allergen_warnings
+from maitre.hospitality.party import load_party
+from maitre.hospitality.tickets import fires_on_arrival, ticket_body
 from maitre.models import (
     Alert,
     AlertKind,
@@ -45,28 +47,21 @@ def start_ticket(session: Session, venue: Venue, reservation: Reservation, start
     )
     if not items:
         return None
+    # The same ticket an arrival writes (tickets.py): starters now, mains and desserts held for a cook.
+    fire = [i for i in items if fires_on_arrival(i)]
+    hold = [i for i in items if not fires_on_arrival(i)]
+    at = datetime.now(UTC).timestamp()
     party = load_party(session, reservation)
+    payload = ticket_body(session, reservation, fire, hold, started_on, at, party)
+    # Started by a seat or a consent, not by the door: the food goes out whoever agreed to the
+    # kitchen's greeting, so its allergies are those of every member who agreed to share them.
     sharing = [m for m in party.members if m.guest.consent_allergies and m.prefs is not None]
-    booker = party.members[0].guest if party.members else None
-    payload: dict[str, object] = {
-        "reservation_id": rid,
-        "party": booking_name(booker) if booker else f"#{rid}",
-        "party_size": reservation.party_size,
-        "items": [
-            {
-                "name": i.name,
-                "quantity": i.quantity,
-                "prep_minutes": i.prep_minutes,
-                "modifiers": list(i.modifiers),
-            }
-            for i in items
-        ],
-        "held": [],
-        "started_on": started_on,
-        "allergies": _union(m.prefs.allergies for m in sharing if m.prefs),
-        "dietary": _union(m.prefs.dietary for m in sharing if m.prefs),
-        "at": datetime.now(UTC).timestamp(),
-    }
+    allergies = _union(m.prefs.allergies for m in sharing if m.prefs)
+    payload["allergies"] = allergies
+    payload["dietary"] = _union(m.prefs.dietary for m in sharing if m.prefs)
+    payload["allergen_warnings"] = ordered_allergen_warnings(
+        session, reservation.venue_id, allergies, [i.name for i in items]
+    )
     return append_alert(
         session, venue, ScreenRole.KITCHEN, AlertKind.KITCHEN_START, rid, payload, f"kitchen:{rid}"
     )
