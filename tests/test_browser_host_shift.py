@@ -175,7 +175,10 @@ async def test_the_undo_offer_covers_no_button_and_goes_once_stale(db: Engine, b
         await expect(toast).to_be_hidden(timeout=3000)
 
 
-async def test_a_blocked_chime_asks_for_a_tap_and_the_tap_turns_it_on(db: Engine, browser: Any) -> None:
+@pytest.mark.parametrize("screen", ["host", "kitchen"])  # the arrival chime; the late-ticket alarm
+async def test_a_blocked_chime_asks_for_a_tap_and_the_tap_turns_it_on(
+    db: Engine, browser: Any, screen: str
+) -> None:
     async with live_service(db, None) as live:
         async with live.client() as staff:
             await seed_venue(staff)
@@ -183,7 +186,7 @@ async def test_a_blocked_chime_asks_for_a_tap_and_the_tap_turns_it_on(db: Engine
         # Headless Chromium plays sound without a tap; a tablet's browser does not. This puts the
         # tablet's rule back, keyed on Chromium's own record of whether anyone has tapped the page.
         await page.add_init_script(AUTOPLAY_NEEDS_A_TAP)
-        await page.goto(f"{live.base}/screens/host.html#token={live.token('host')}")
+        await page.goto(f"{live.base}/screens/{screen}.html#token={live.token(screen)}")
         hint = page.get_by_role("button", name="Tap to enable sound")
         await expect(hint).to_be_visible(timeout=5000)
         await hint.click()
