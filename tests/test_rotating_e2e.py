@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 import paho.mqtt.publish as publish
@@ -14,10 +15,34 @@ from sqlalchemy.engine import Engine
 from maitre import wire
 from maitre.identity.eid import compute_eid
 from maitre.mqtt import BrokerAddress
-from tests.conftest import live_service
+from tests.conftest import LiveService, live_service
 from tests.factories import batch, open_screen, seed_venue
 
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff")
+
+
+async def walk_in_at_the_door(
+    live: LiveService, broker: BrokerAddress, heard: Callable[[], list[tuple[str, float]]]
+) -> list[str]:
+    """Eight door batches of what `heard()` gives at each, a quarter second apart; the names greeted."""
+    topic = wire.sightings_topic("bistro", "door")
+    host, _ = await open_screen(live.ws, live.token("host"), "host")
+    greets: list[str] = []
+    async with host:
+        for seq in range(8):
+            payload = wire.encode(batch("door", seq, heard()))
+            await asyncio.to_thread(
+                publish.single, topic, payload, qos=1, hostname=broker.host, port=broker.port
+            )
+            await asyncio.sleep(0.25)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(3):
+                async for frame in host:
+                    msg = json.loads(frame)
+                    if msg["type"] == "alert" and msg["kind"] == "greet":
+                        greets.append(msg["payload"]["name"])
+                        break
+    return greets
 
 
 async def test_rotating_band_is_resolved_and_greeted(engine: Engine, broker: BrokerAddress) -> None:
@@ -54,23 +79,7 @@ async def test_rotating_band_is_resolved_and_greeted(engine: Engine, broker: Bro
 
         eid = "eid:" + compute_eid(KEY, 10, int(time.time() - epoch)).hex()
         stranger = "eid:" + compute_eid(bytes(16), 10, int(time.time() - epoch)).hex()
-        topic = wire.sightings_topic("bistro", "door")
-        host, _ = await open_screen(live.ws, live.token("host"), "host")
-        async with host:
-            for seq in range(8):
-                payload = wire.encode(batch("door", seq, [(eid, -50), (stranger, -50)]))
-                await asyncio.to_thread(
-                    publish.single, topic, payload, qos=1, hostname=broker.host, port=broker.port
-                )
-                await asyncio.sleep(0.25)
-            greets = []
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(3):
-                    async for frame in host:
-                        msg = json.loads(frame)
-                        if msg["type"] == "alert" and msg["kind"] == "greet":
-                            greets.append(msg["payload"]["name"])
-                            break
+        greets = await walk_in_at_the_door(live, broker, lambda: [(eid, -50), (stranger, -50)])
         assert greets == ["Aiko"]
         stats = (await client.get("/api/ingest/stats")).json()
         assert stats["dropped_sightings"]["unresolved_eid"] == 8  # the stranger, every batch
@@ -99,22 +108,9 @@ async def test_a_band_registered_without_a_key_rotates_and_is_greeted(
         reservation = {"venue_id": venue_id, "guest_id": guest["id"], "party_size": 2, "at": now}
         assert (await client.post("/api/reservations", json=reservation)).status_code == 201
 
-        topic = wire.sightings_topic("bistro", "door")
-        host, _ = await open_screen(live.ws, live.token("host"), "host")
-        async with host:
-            for seq in range(8):
-                eid = "eid:" + compute_eid(key, exponent, int(time.time() - epoch)).hex()
-                payload = wire.encode(batch("door", seq, [(eid, -50)]))
-                await asyncio.to_thread(
-                    publish.single, topic, payload, qos=1, hostname=broker.host, port=broker.port
-                )
-                await asyncio.sleep(0.25)
-            greets = []
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(3):
-                    async for frame in host:
-                        msg = json.loads(frame)
-                        if msg["type"] == "alert" and msg["kind"] == "greet":
-                            greets.append(msg["payload"]["name"])
-                            break
+        greets = await walk_in_at_the_door(
+            live,
+            broker,
+            lambda: [("eid:" + compute_eid(key, exponent, int(time.time() - epoch)).hex(), -50)],
+        )
         assert greets == ["Ngozi"]

@@ -56,6 +56,9 @@ Name = Annotated[str, msgspec.Meta(pattern=NAME_PATTERN)]
 Rssi = Annotated[float, msgspec.Meta(ge=-127, le=20)]
 TxPower = Annotated[int, msgspec.Meta(ge=-127, le=20)]
 UnixTime = Annotated[float, msgspec.Meta(ge=0)]
+BootId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Seq = Annotated[int, msgspec.Meta(ge=0)]
+WindowSeconds = Annotated[float, msgspec.Meta(gt=0, le=60)]
 
 
 # gc=False: a sighting holds only strings and numbers, so it can never be part of a cycle, and
@@ -78,10 +81,10 @@ class SightingBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     venue: Name
     gateway: Name
     # The gateway's boot id: sequence numbers restart at 0 with each new boot id.
-    boot: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    seq: Annotated[int, msgspec.Meta(ge=0)]
+    boot: BootId
+    seq: Seq
     sent: UnixTime  # gateway clock when the batch was published
-    window: Annotated[float, msgspec.Meta(gt=0, le=60)]  # seconds the batch covers
+    window: WindowSeconds  # seconds the batch covers
     sightings: Annotated[list[Sighting], msgspec.Meta(max_length=MAX_SIGHTINGS_PER_BATCH)]
 
 
@@ -118,10 +121,10 @@ class PackedHeader(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     v: Literal[1]
     venue: Name
     gateway: Name
-    boot: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    seq: Annotated[int, msgspec.Meta(ge=0)]
+    boot: BootId
+    seq: Seq
     sent: UnixTime
-    window: Annotated[float, msgspec.Meta(gt=0, le=60)]
+    window: WindowSeconds
     count: Annotated[int, msgspec.Meta(ge=0, le=MAX_SIGHTINGS_PER_BATCH)]
     sightings: Annotated[list[Sighting], msgspec.Meta(max_length=MAX_SIGHTINGS_PER_BATCH)] = []
 
@@ -251,10 +254,10 @@ class _SalvagedBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     v: Literal[1]
     venue: Name
     gateway: Name
-    boot: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    seq: Annotated[int, msgspec.Meta(ge=0)]
+    boot: BootId
+    seq: Seq
     sent: UnixTime
-    window: Annotated[float, msgspec.Meta(gt=0, le=60)]
+    window: WindowSeconds
     sightings: Annotated[list[msgspec.Raw], msgspec.Meta(max_length=MAX_SIGHTINGS_PER_BATCH)]
 
 
