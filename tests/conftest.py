@@ -231,6 +231,16 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         eng.dispose()
 
 
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Engine]:
+    """A fresh SQLite database only: for tests about pages and screens (browsers), which the
+    database tests already cover on PostgreSQL too."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'pages.db'}")
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
 def drop_schema(engine: Engine) -> None:
     SQLModel.metadata.drop_all(engine)
     with engine.begin() as conn:

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.async_api import Page, expect
 from sqlalchemy.engine import Engine
 
-from maitre.db import create_schema, make_engine
 from tests.conftest import live_service
 from tests.factories import guest_session, seed_booking, seed_venue
 from tests.factories import presence as arrival
@@ -19,15 +15,6 @@ from tests.test_consent import checked_in
 
 PHONE = {"width": 390, "height": 844}  # an everyday phone, portrait
 MARKUP = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Engine]:
-    """SQLite only: these tests are about the pages; the API tests cover PostgreSQL."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'checkin.db'}")
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 async def test_guest_checks_in_links_a_band_chooses_consents_and_pre_orders_on_a_phone(

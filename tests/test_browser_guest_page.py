@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.async_api import Page, expect
 from sqlalchemy.engine import Engine
 
-from maitre.db import create_schema, make_engine
 from tests.conftest import live_service
 from tests.factories import guest_session, seed_booking, seed_venue
 
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Engine]:
-    """SQLite only: these tests are about the page; the API tests cover PostgreSQL."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'guest.db'}")
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 async def signed_in(browser: Any, base: str, code: str, last_name: str) -> Page:

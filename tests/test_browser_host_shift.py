@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Page, expect
 from sqlalchemy.engine import Engine
 
-from maitre.db import create_schema, make_engine
 from tests.conftest import free_port, live_service
 from tests.factories import guest_session, seed_booking, seed_guest, seed_venue
 from tests.factories import presence as arrival
 from tests.test_browser_screens import GREET_VISIBLE_MS, VIEWPORT, open_page
 from tests.test_consent import checked_in
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Engine]:
-    """SQLite only: these tests are about the screens; the database tests cover PostgreSQL."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'shift.db'}")
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 async def test_erasing_an_arrived_guest_leaves_open_and_new_screens_agreeing(

@@ -7,8 +7,6 @@ Bump button on screen and not covered, at both tablet sizes (run with -s to see 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +14,6 @@ import pytest
 from playwright.async_api import Page, expect
 from sqlalchemy.engine import Engine
 
-from maitre.db import create_schema, make_engine
 from tests.conftest import LiveService, live_service
 from tests.factories import SeededGuest, seed_guest, seed_venue, staff_action
 from tests.factories import presence as arrival
@@ -24,14 +21,6 @@ from tests.factories import presence as arrival
 TABLET = {"width": 1280, "height": 800}
 SMALL_TABLET = {"width": 1024, "height": 768}
 SHOWN_MS = 3000  # a ticket on screen after its arrival; generous for a loaded 2-core machine
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'kitchen.db'}")
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 async def kitchen_page(browser: Any, live: LiveService, viewport: dict[str, int] = TABLET) -> Page:

@@ -11,16 +11,13 @@ import re
 import secrets
 import statistics
 import time
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Page, expect
 from sqlalchemy.engine import Engine
 
-from maitre.db import create_schema, make_engine
 from maitre.hospitality.arrivals import Arrivals, ArrivalWindow
 from tests.conftest import LiveService, free_port, live_service
 from tests.factories import presence as arrival
@@ -30,15 +27,6 @@ VIEWPORT = {"width": 1280, "height": 800}
 # The issue asks for a greet card "within a second" of the arrival; we allow 3 s so a loaded
 # CI machine does not flake, and print the measured figure.
 GREET_VISIBLE_MS = 3000
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Engine]:
-    """SQLite only: the browser tests are about the screens; the database tests cover PostgreSQL."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'screens.db'}")
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 async def open_page(browser: Any, live: LiveService, role: str, token: str | None = None) -> Page:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +15,6 @@ from playwright.async_api import Route, expect
 from sqlalchemy.engine import Engine
 
 from maitre.api.app import create_app
-from maitre.db import create_schema, make_engine
 from tests.conftest import live_service, make_settings
 
 PAGES = ("/docs", "/redoc")
@@ -80,14 +78,6 @@ async def test_the_root_still_leads_to_the_docs(engine: Engine) -> None:
 
 
 # -- in a real browser, with everything but the service refused ---------------------------------------
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'docs.db'}")
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 async def test_swagger_ui_and_redoc_render_with_no_way_out(db: Engine, browser: Any) -> None:
